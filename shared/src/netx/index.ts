@@ -1,0 +1,2 @@
+// Network measurement primitives (built by the probe-engine issue).
+export {};

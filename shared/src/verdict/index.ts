@@ -1,0 +1,2 @@
+// The verdict engine (built by the probe-engine issue).
+export {};
