@@ -1,1 +1,13 @@
 export { SOFTWARE_NAME, SOFTWARE_VERSION } from './version.js';
+export * from './experiments/index.js';
+export { CONTROL_PATH, type ControlRequestOptions, type ControlResponse, fetchControl } from './control-client.js';
+// The volunteer's probe (issue 6): config, test lists, schedule, budget,
+// consent, privacy, connectivity and the daemon that ties them together.
+export * from './config/index.js';
+export * from './testlists/index.js';
+export * from './schedule/index.js';
+export * from './budget/index.js';
+export * from './consent/index.js';
+export * from './privacy/index.js';
+export * from './connectivity/index.js';
+export * from './daemon/index.js';

@@ -31,6 +31,7 @@ const BY_CODE: Readonly<Record<string, Failure>> = {
   EFORMERR: 'dns_format_error',
   EBADRESP: 'dns_format_error',
   ENOTIMP: 'dns_non_recoverable_failure',
+  EAI_AGAIN: 'dns_temporary_failure',
   // certificate verification (tls.TLSSocket#authorizationError codes)
   ERR_TLS_CERT_ALTNAME_INVALID: 'ssl_invalid_hostname',
   HOSTNAME_MISMATCH: 'ssl_invalid_hostname',

@@ -33,8 +33,10 @@ export const ERROR_CODES = {
   STEPPE_ERR_UNAUTHORIZED: 'The request needs an admin token, or the token is wrong.',
   STEPPE_ERR_IMPORT: 'A record being imported could not be read (reported with its line number).',
   STEPPE_ERR_SNAPSHOT_INVALID: 'A dataset snapshot failed verification: manifest signature or a file digest.',
+  STEPPE_ERR_TEST_LIST: 'A test list (shipped, local or pushed by the collector) could not be read or failed validation; the list in use is kept.',
   STEPPE_ERR_CONSENT_REQUIRED: 'The probe will not run until its operator has accepted the informed-consent notice.',
   STEPPE_ERR_INTERNAL: 'A bug: an invariant did not hold. Please report it.',
+  STEPPE_ERR_LAB: 'The censorship lab (test tooling) could not start or act: a tool it needs (openssl, ip, iptables) is missing or failed.',
 } as const;
 
 /** A stable error code. */

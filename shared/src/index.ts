@@ -19,3 +19,5 @@ export * from './net/bogons.js';
 export * from './cli.js';
 export * from './netx/index.js';
 export * from './verdict/index.js';
+export * from './testlists/index.js';
+export * from './json-log.js';

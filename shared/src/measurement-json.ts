@@ -8,8 +8,17 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 /** A measurement as JSON (see docs/data-format.md). */
 export type MeasurementJson = { [key: string]: Json };
 
+// Field names repeat in every measurement: convert each once (exports call
+// measurementToJson for millions of measurements).
+const SNAKE = new Map<string, string>();
+
 function snake(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  let out = SNAKE.get(key);
+  if (out === undefined) {
+    out = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (SNAKE.size < 4096) SNAKE.set(key, out);
+  }
+  return out;
 }
 
 function base64ToHex(value: Json): Json {
@@ -33,9 +42,12 @@ function convert(value: unknown, key: string): Json {
   }
   if (value !== null && typeof value === 'object') {
     const out: { [k: string]: Json } = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const object = value as Record<string, unknown>;
+    // for...in over toObject()'s plain objects: the own keys, in Object.entries order, without the pairs.
+    for (const k in object) {
+      if (!Object.hasOwn(object, k)) continue;
       const sk = snake(k);
-      const converted = convert(v, sk);
+      const converted = convert(object[k], sk);
       out[sk] = sk.endsWith('sha256') ? base64ToHex(converted) : converted;
     }
     return out;

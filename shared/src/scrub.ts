@@ -17,13 +17,19 @@ export function scrubIpAddresses(text: string): string {
 
 /**
  * Replace every occurrence of the given values (e.g. the volunteer's public
- * IP address, learned at run time) with `[scrubbed]`. Empty values are ignored.
+ * IP address, learned at run time) with `[scrubbed]`. A value only matches as
+ * a whole token: scrubbing 127.0.2.1 leaves 127.0.2.10 alone. Empty values are
+ * ignored.
  */
 export function scrubValues(text: string, values: readonly string[]): string {
   let out = text;
   for (const value of values) {
     if (value.length === 0) continue;
-    out = out.split(value).join(SCRUBBED);
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // What may not follow: for IPv4 another digit or octet ("127.0.2.10"),
+    // for IPv6 another hex group; a port after ":" is fine for IPv4.
+    const follow = value.includes(':') ? '(?![0-9A-Za-z]|[.:][0-9A-Za-z])' : '(?![0-9A-Za-z]|\\.[0-9])';
+    out = out.replace(new RegExp(`(?<![0-9A-Za-z.:])${escaped}${follow}`, 'g'), SCRUBBED);
   }
   return out;
 }

@@ -64,3 +64,362 @@ export interface IngestStore {
    */
   commitBatches(batches: readonly IncomingBatch[]): CommitResult[];
 }
+
+// ---------------------------------------------------------------------------
+// The rest of the store: what the API, timeline, exports and importers call.
+// Everything below is dialect-free: plain values in, plain values out. Times
+// are Unix milliseconds (UTC); ranges are half-open [since, until).
+// ---------------------------------------------------------------------------
+
+/** Where a stored measurement came from. */
+export type MeasurementSource = 'steppe' | 'ooni';
+
+/** The sources, in a fixed order. */
+export const MEASUREMENT_SOURCES: readonly MeasurementSource[] = ['steppe', 'ooni'];
+
+/**
+ * A filter over stored measurements. Every field is optional; list fields
+ * match any of their values; fields combine with AND.
+ */
+export interface MeasurementFilter {
+  /** Start time >= since. */
+  readonly since?: number;
+  /** Start time < until. */
+  readonly until?: number;
+  /**
+   * Only measurements the collector had received before this instant: pins
+   * a query so an export or snapshot is reproducible while ingest goes on.
+   */
+  readonly receivedBefore?: number;
+  readonly probeAsns?: readonly number[];
+  readonly probeCcs?: readonly string[];
+  readonly domains?: readonly string[];
+  readonly inputs?: readonly string[];
+  readonly categoryCodes?: readonly string[];
+  readonly testNames?: readonly string[];
+  readonly verdicts?: readonly string[];
+  readonly blockingTypes?: readonly string[];
+  readonly anomaly?: boolean;
+  readonly confirmed?: boolean;
+  /** true: some step failed (a failure string is set); false: none did. */
+  readonly failed?: boolean;
+  /** Exact failure strings of the first failing step. */
+  readonly failures?: readonly string[];
+  readonly sources?: readonly MeasurementSource[];
+}
+
+/** OONI's own analysis of an imported measurement, kept beside Steppe's verdict. */
+export interface OoniAnalysis {
+  /** OONI's `blocking`: "dns", "tcp_ip", "http-failure", "http-diff", "false", or null when OONI left it null. */
+  readonly blocking: string | null;
+  readonly accessible: boolean | null;
+}
+
+/** The queryable columns of one stored measurement (no observations). */
+export interface MeasurementRecord {
+  readonly id: Uint8Array;
+  readonly startMs: number;
+  /** When the collector received it (or imported it). */
+  readonly receivedMs: number;
+  /** Pseudonymous probe id (for imports: the importer's grouping key, e.g. "ooni:<report id>"). */
+  readonly probeId: string;
+  /** Network attributes the collector derived (imports: the source's ASN-level claim). */
+  readonly asn: number;
+  readonly cc: string;
+  readonly networkName: string;
+  readonly domain: string;
+  readonly input: string;
+  readonly categoryCode: string;
+  readonly testName: string;
+  readonly testVersion: string;
+  /** The current verdict: the probe's, or the latest re-analysis. */
+  readonly verdict: string;
+  readonly blockingType: string;
+  readonly anomaly: boolean;
+  readonly confirmed: boolean;
+  readonly failure: string | null;
+  readonly fingerprintId: string | null;
+  readonly source: MeasurementSource;
+  /** Original report id of an imported measurement; null for Steppe's own. */
+  readonly reportId: string | null;
+  /** OONI's analysis for source 'ooni'; null otherwise. */
+  readonly ooni: OoniAnalysis | null;
+}
+
+/** A record plus the exact bytes of the encoded measurement. */
+export interface MeasurementWithRaw extends MeasurementRecord {
+  /** Byte-for-byte what the probe signed (or what the importer encoded). */
+  readonly raw: Uint8Array;
+}
+
+/** What anyone needs to check a measurement with `verifyMeasurementProof`. */
+export interface MeasurementProof {
+  /** Encoded BatchHeader exactly as signed. */
+  readonly header: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The probe's raw 32-byte ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  readonly sequence: number;
+}
+
+/** A later analysis of a stored measurement; observations are never edited. */
+export interface AnalysisUpdate {
+  readonly verdict: string;
+  readonly blockingType: string;
+  readonly anomaly: boolean;
+  readonly confirmed: boolean;
+  readonly failure: string | null;
+  readonly fingerprintId: string | null;
+  /** Version of the engine that produced it. */
+  readonly engineVersion: string;
+  /** The encoded steppe.v1.Analysis, when the engine made one. */
+  readonly analysis?: Uint8Array;
+}
+
+/** A stored re-analysis. */
+export interface ReanalysisVerdict extends AnalysisUpdate {
+  readonly analysedMs: number;
+}
+
+/** One measurement with everything the API shows. */
+export interface StoredMeasurement extends MeasurementWithRaw {
+  /** null for imports (no probe signature). */
+  readonly proof: MeasurementProof | null;
+  /** Re-analyses, oldest first (the record's verdict is the latest's). */
+  readonly reanalyses: readonly ReanalysisVerdict[];
+  /** The source's original record as imported (e.g. OONI JSON bytes), when kept. */
+  readonly original: Uint8Array | null;
+}
+
+/** One page of a listing. */
+export interface MeasurementPage {
+  readonly results: readonly MeasurementRecord[];
+  /** Opaque; pass back to get the next page. null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** Paging of `queryMeasurements`. */
+export interface PageOptions {
+  /** From a previous page; a malformed cursor throws InvalidArgumentError. */
+  readonly cursor?: string | null;
+  /** 1 to 10,000. */
+  readonly limit: number;
+  /** By start time; 'desc' (newest first) by default. */
+  readonly order?: 'asc' | 'desc';
+}
+
+/** Options of the streaming iterators. */
+export interface IterateOptions {
+  /** Rows fetched per round trip (100 to 100,000; default 2,000). */
+  readonly pageSize?: number;
+  readonly order?: 'asc' | 'desc';
+}
+
+/** One measurement to import without a probe signature (e.g. from OONI). */
+export interface ImportedMeasurement {
+  readonly id: Uint8Array;
+  /** The encoded Steppe Measurement the importer built. */
+  readonly raw: Uint8Array;
+  readonly decoded: Measurement;
+  readonly source: Exclude<MeasurementSource, 'steppe'>;
+  /** Groups measurements of one origin (e.g. "ooni:<report id>") for distinct-probe counts. */
+  readonly pseudoProbeId: string;
+  readonly reportId: string;
+  readonly receivedMs: number;
+  readonly network: ProbeNetwork;
+  readonly ooni: OoniAnalysis;
+  /** The source's original record (e.g. the OONI JSON line), kept compressed when given. */
+  readonly original?: Uint8Array;
+}
+
+/** Time grains kept as rollups. */
+export type RollupGrain = '5m' | '1h';
+/** Grains a rollup query can bucket by ('1d' sums hourly rollups by UTC day; 'total' does not bucket). */
+export type BucketGrain = RollupGrain | '1d' | 'total';
+
+/** Milliseconds of each bucketing grain. */
+export const GRAIN_MS: Readonly<Record<Exclude<BucketGrain, 'total'>, number>> = { '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 };
+
+/** Dimensions a rollup query can group by. */
+export type RollupDimension = 'domain' | 'asn' | 'cc' | 'category_code' | 'verdict' | 'blocking_type' | 'source';
+
+/** A rollup query: filters over the rollup dimensions and a time range. */
+export interface RollupQuery {
+  readonly since: number;
+  readonly until: number;
+  readonly grain: BucketGrain;
+  readonly groupBy: readonly RollupDimension[];
+  readonly domains?: readonly string[];
+  readonly asns?: readonly number[];
+  readonly ccs?: readonly string[];
+  readonly categoryCodes?: readonly string[];
+  readonly verdicts?: readonly string[];
+  readonly sources?: readonly MeasurementSource[];
+}
+
+/** One aggregated rollup row; dimensions not grouped by are absent. */
+export interface RollupRow {
+  /** Bucket start; for grain 'total', the query's `since`. */
+  readonly bucketMs: number;
+  readonly domain?: string;
+  readonly asn?: number;
+  readonly cc?: string;
+  readonly categoryCode?: string;
+  readonly verdict?: string;
+  readonly blockingType?: string;
+  readonly source?: MeasurementSource;
+  readonly count: number;
+  readonly anomalyCount: number;
+  readonly confirmedCount: number;
+}
+
+/** Query of `episodeInputs`. */
+export interface EpisodeInputQuery {
+  readonly since: number;
+  readonly until: number;
+  readonly grain: RollupGrain;
+  readonly domains?: readonly string[];
+  readonly asns?: readonly number[];
+  readonly ccs?: readonly string[];
+  readonly categoryCodes?: readonly string[];
+  readonly sources?: readonly MeasurementSource[];
+}
+
+/** Per (domain, ASN, bucket): what episode detection needs, read from rollups. */
+export interface EpisodeBucket {
+  readonly domain: string;
+  readonly asn: number;
+  readonly bucketMs: number;
+  readonly count: number;
+  readonly anomalyCount: number;
+  readonly confirmedCount: number;
+  /** Anomalous measurements per blocking type. */
+  readonly blockingTypes: Readonly<Record<string, number>>;
+  /**
+   * Opaque keys of the distinct probes that reported an anomaly in this
+   * bucket (stable within one store; never shown to users).
+   */
+  readonly anomalyProbes: readonly number[];
+}
+
+/** Query of `probeActivity`. */
+export interface ProbeActivityQuery {
+  readonly since: number;
+  readonly until: number;
+  readonly grain: RollupGrain;
+  readonly asns?: readonly number[];
+  readonly sources?: readonly MeasurementSource[];
+}
+
+/**
+ * Per (ASN, bucket of measurement start, probe): how many measurements the
+ * probe made, how many arrived late (received long after they started:
+ * they waited in an outbox) and how many of those failed.
+ */
+export interface ProbeActivityRow {
+  readonly asn: number;
+  readonly bucketMs: number;
+  /** Opaque probe key, as in EpisodeBucket.anomalyProbes. */
+  readonly probe: number;
+  readonly count: number;
+  readonly lateCount: number;
+  readonly lateFailedCount: number;
+}
+
+/** Distinct probes that measured from an ASN in a range. */
+export interface AsnProbeCount {
+  readonly asn: number;
+  readonly probes: number;
+}
+
+/** Probes per network, never finer than ASN. */
+export interface ProbeCount {
+  readonly asn: number;
+  readonly cc: string;
+  readonly networkName: string;
+  /** Probes whose last connection came from this network. */
+  readonly probes: number;
+  /** Of those, probes seen at or after `activeSince`. */
+  readonly activeProbes: number;
+}
+
+/** A curated annotation, e.g. a summit during which sites were blocked. */
+export interface EventInput {
+  readonly name: string;
+  readonly startMs: number;
+  /** null while ongoing or unknown. */
+  readonly endMs: number | null;
+  /** IANA time zone the event is anchored in, e.g. "Asia/Almaty". */
+  readonly timeZone: string;
+  readonly description: string;
+  readonly sourceUrl: string | null;
+}
+
+/** A stored event. */
+export interface StoredEvent extends EventInput {
+  readonly id: number;
+  readonly createdMs: number;
+  /** 'seed' (from the events file) or 'admin' (added through the API). */
+  readonly origin: 'seed' | 'admin';
+}
+
+/** The measurement side of the store: listing, streaming, single lookups, re-analysis, imports. */
+export interface MeasurementStore {
+  /** One page of records matching `filter`, ordered by start time. */
+  queryMeasurements(filter: MeasurementFilter, page: PageOptions): MeasurementPage;
+  /**
+   * Stream every matching measurement with its exact bytes, in pages, never
+   * buffering the whole result and never holding the database between pages
+   * (ingest goes on while a slow client downloads).
+   */
+  iterateMeasurements(filter: MeasurementFilter, options?: IterateOptions): Generator<MeasurementWithRaw, void, undefined>;
+  /** As iterateMeasurements without the bytes (cheaper: CSV of the columns). */
+  iterateRecords(filter: MeasurementFilter, options?: IterateOptions): Generator<MeasurementRecord, void, undefined>;
+  /** How many measurements match (uses the indexes; may scan for unusual filters). */
+  countMeasurements(filter: MeasurementFilter): number;
+  /** One measurement with its proof and re-analyses; undefined when unknown. */
+  getMeasurement(id: Uint8Array): StoredMeasurement | undefined;
+  /**
+   * Import measurements that carry no probe signature (OONI), in one
+   * transaction; duplicates by id are reported, never stored twice.
+   */
+  importMeasurements(items: readonly ImportedMeasurement[]): CommitResult;
+  /**
+   * Add a re-analysis verdict: a new row; the measurement's current verdict
+   * (and the rollups) move to it. False when the id is unknown.
+   */
+  addVerdict(id: Uint8Array, update: AnalysisUpdate, nowMs: number): boolean;
+}
+
+/** The aggregated side: rollups, episode inputs, probe activity. */
+export interface AnalyticsStore {
+  rollups(query: RollupQuery): RollupRow[];
+  episodeInputs(query: EpisodeInputQuery): EpisodeBucket[];
+  probeActivity(query: ProbeActivityQuery): ProbeActivityRow[];
+  /** ASNs with late, failed deliveries in the range (cheap: where shutdown detection starts). */
+  asnsWithLateFailures(query: Omit<ProbeActivityQuery, 'grain'>): number[];
+  /** Distinct probes that measured from each ASN in the range (grain-independent). */
+  probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[];
+  probeCounts(activeSinceMs: number): ProbeCount[];
+}
+
+/** Curated events. */
+export interface EventStore {
+  addEvent(event: EventInput, nowMs: number, origin: StoredEvent['origin']): StoredEvent;
+  /** Insert events not yet present (same name and start); returns how many were added. */
+  seedEvents(events: readonly EventInput[], nowMs: number): number;
+  updateEvent(id: number, event: EventInput): StoredEvent | undefined;
+  deleteEvent(id: number): boolean;
+  getEvent(id: number): StoredEvent | undefined;
+  /** Events overlapping [since, until) when given, by start time. */
+  listEvents(range?: { readonly since?: number; readonly until?: number }): StoredEvent[];
+}
+
+/** The whole store. */
+export interface Store extends IngestStore, MeasurementStore, AnalyticsStore, EventStore {
+  /** Schema version of the open database. */
+  schemaVersion(): number;
+  /** True when the database answers (for /healthz). */
+  healthy(): boolean;
+  close(): void;
+}

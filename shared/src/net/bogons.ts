@@ -12,6 +12,9 @@ const BOGON_RANGES = [
 ];
 
 const BOGONS: readonly Cidr[] = BOGON_RANGES.map(parseCidr);
+
+/** The special-purpose networks `isBogon()` tests against (RFC 6890). */
+export const BOGON_NETWORKS: readonly Cidr[] = BOGONS;
 const LOOPBACK: readonly Cidr[] = ['127.0.0.0/8', '::1/128'].map(parseCidr);
 
 /** Options for bogon detection. */

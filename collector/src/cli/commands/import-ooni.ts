@@ -1,11 +1,106 @@
-import { type Command, SteppeError } from '@steppe/shared';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type CliIO, type Command, EXIT, UsageError, check, checkOption, defaultVerdictReference, parseCommandLine, systemClock } from '@steppe/shared';
+import { type OoniImportSummary, importOoniFile } from '../../ooni/importer.js';
+import { openSqliteStore } from '../../store/sqlite-store.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command. Must not ship.
+const HELP = `Usage: steppe-collector import-ooni FILE.jsonl[.gz] [FILE...] --db FILE [options]
+
+Import OONI web_connectivity measurements (JSON Lines, one measurement a
+line, plain or gzip; any test version from 0.1 to 0.5) so OONI's data and
+Steppe's sit on one timeline. Each measurement's observations and control are
+converted to Steppe's form and analysed by Steppe's verdict engine; OONI's
+own blocking/accessible is kept beside Steppe's verdict (where the control
+failed too, Steppe says "down", not blocked). Measurements are stored with
+source "ooni"; ids are derived from each record, so importing a file again
+stores nothing twice. Lines that cannot be used are reported with their
+line number and skipped; they never stop the import.
+
+Options:
+  --db FILE          the collector's database (created if missing)
+  --batch-size N     measurements per transaction (default 500)
+  --drop-original    do not keep each OONI record beside its conversion
+  --json             print the summary as JSON
+
+Exit status: 0 imported (skipped lines are reported, not fatal); 1 a file
+could not be read or nothing in it was usable; 2 bad options.
+`;
+
+const OPTIONS = {
+  db: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'drop-original': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** The summary as text: counts, skipped lines, and OONI × Steppe agreement. */
+export function formatSummary(file: string, s: OoniImportSummary): string {
+  const out: string[] = [];
+  out.push(`${file}: ${s.lines} lines, ${s.imported} imported, ${s.duplicates} duplicates (already stored), ${s.skipped} skipped${s.interrupted ? ' (interrupted)' : ''}`);
+  const versions = Object.entries(s.testVersions).sort(([a], [b]) => a.localeCompare(b));
+  if (versions.length > 0) out.push(`web_connectivity versions: ${versions.map(([v, n]) => `${v} (${n})`).join(', ')}`);
+  if (s.skipped > 0) {
+    out.push('skipped:');
+    for (const [reason, n] of Object.entries(s.skippedByReason).sort(([, a], [, b]) => b - a)) out.push(`  ${n} × ${reason}`);
+    for (const p of s.problems) out.push(`  line ${p.line}: ${p.reason}`);
+    if (s.problems.length < s.skipped) out.push(`  ... ${s.skipped - s.problems.length} more`);
+  }
+  const rows = Object.keys(s.agreement).sort();
+  if (rows.length > 0) {
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(s.agreement[r] ?? {})))].sort();
+    const first = Math.max('OONI blocking \\ Steppe'.length, ...rows.map((r) => r.length));
+    const widths = columns.map((c) => Math.max(c.length, 5));
+    out.push('agreement (rows: OONI blocking, columns: Steppe verdict):');
+    out.push(`  ${pad('OONI blocking \\ Steppe', first)}  ${columns.map((c, i) => pad(c, widths[i] ?? 5)).join('  ')}`);
+    for (const r of rows) {
+      const cells = columns.map((c, i) => pad(String(s.agreement[r]?.[c] ?? 0), widths[i] ?? 5));
+      out.push(`  ${pad(r, first)}  ${cells.join('  ')}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function run(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, true);
+  if (positionals.length === 0) throw new UsageError('at least one FILE.jsonl[.gz] is required');
+  if (values.db === undefined) throw new UsageError('option --db is required');
+  const batchSize = checkOption('--batch-size', values['batch-size'] ?? '500', check.integer({ min: 1, max: 100_000 }));
+  const files = positionals.map((p) => resolve(p));
+  for (const f of files) if (!existsSync(f)) throw new UsageError(`no file at ${f}`);
+  const reference = defaultVerdictReference();
+  const store = openSqliteStore(resolve(values.db));
+  let failed = false;
+  const summaries: Record<string, OoniImportSummary> = {};
+  try {
+    for (const file of files) {
+      const summary = await importOoniFile(file, {
+        store,
+        reference,
+        clock: systemClock,
+        batchSize,
+        keepOriginal: values['drop-original'] !== true,
+        signal: io.signal,
+      });
+      summaries[file] = summary;
+      if (summary.imported + summary.duplicates === 0) failed = true;
+      if (values.json !== true) io.stdout.write(formatSummary(file, summary));
+      if (summary.interrupted) break;
+    }
+  } finally {
+    store.close();
+  }
+  if (values.json === true) io.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
+  return failed ? EXIT.FAILED : EXIT.OK;
+}
+
+/** `steppe-collector import-ooni`. */
 export const importOoniCommand: Command = {
   name: 'import-ooni',
-  summary: 'import-ooni',
-  help: 'import-ooni',
-  run: async () => {
-    throw new SteppeError('STEPPE_ERR_INTERNAL', 'import-ooni is not built yet');
-  },
+  summary: 'Import OONI web_connectivity measurements (JSONL[.gz])',
+  help: HELP,
+  run,
 };

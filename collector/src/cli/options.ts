@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { UsageError, check, checkOption, systemResolver } from '@steppe/shared';
+
+/** The PEM certificates in a file given to `option`; a UsageError naming it otherwise. */
+export function readPemOption(option: string, path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`option ${option}: cannot read ${path} (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new UsageError(`option ${option}: ${path} holds no PEM certificate`);
+  return blocks.map((b) => `${b}\n`);
+}
+
+/** `IP:PORT`, or the system resolver from /etc/resolv.conf when absent. */
+export function resolverOption(option: string, value: string | undefined): { host: string; port: number } {
+  if (value !== undefined) return checkOption(option, value, check.ipPort());
+  try {
+    return systemResolver();
+  } catch (cause) {
+    throw new UsageError(`option ${option}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A text secret read from a file (first line, trimmed), e.g. an admin token. */
+export function readSecretOption(option: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`option ${option}: cannot read ${path} (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  const secret = text.split('\n')[0]?.trim() ?? '';
+  if (secret.length < 16) throw new UsageError(`option ${option}: ${path} must hold a secret of at least 16 characters`);
+  return secret;
+}
+
+/** Resolve once `signal` aborts (immediately if it already has). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

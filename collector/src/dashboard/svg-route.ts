@@ -1,0 +1,112 @@
+import type { Clock } from '@steppe/shared';
+import { asnParam, categoryParam, ccParam, domainParam, integerParam, oneOfParam, oneParam, rangeParams, sourceParam } from '../api/params.js';
+import { badParameter, type RequestContext } from '../http/router.js';
+import type { AnalyticsStore, EventStore } from '../store/store.js';
+import { isTimeZone } from '../timeline/events.js';
+import { TIMELINE_GRAINS, TIMELINE_SPLITS, type Timeline, buildTimeline } from '../timeline/timeline.js';
+import { SVG_HEADERS } from './security-headers.js';
+import { MAX_SVG_CELLS, renderTimelineSvg } from './timeline-svg.js';
+
+const DAY_MS = 86_400_000;
+
+/** Parameters of `GET /api/v1/timeline` (the data behind the chart). */
+export const TIMELINE_DATA_PARAMETERS = ['since', 'until', 'grain', 'split', 'domain', 'probe_asn', 'probe_cc', 'category_code', 'source'] as const;
+/**
+ * Parameters only the SVG takes (presentation). No free-text title: a chart
+ * served from the collector's address says only what its data says.
+ */
+export const TIMELINE_SVG_PARAMETERS = ['time_zone', 'width'] as const;
+
+/** What the SVG route reads. */
+export interface TimelineSvgDeps {
+  readonly store: Pick<AnalyticsStore, 'rollups' | 'probeCounts'> & Pick<EventStore, 'listEvents'>;
+  readonly clock: Clock;
+  /** The collector's public URL, cited in the footer; default: from the request's Host header. */
+  readonly publicUrl?: string;
+  /** Zone noted on the axis when the query names none. */
+  readonly defaultTimeZone: string;
+}
+
+/** AS number → operator name, from the probes' networks (never finer than ASN). */
+export function networkNames(store: Pick<AnalyticsStore, 'probeCounts'>): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const c of store.probeCounts(0)) if (c.networkName !== '' && !names.has(c.asn)) names.set(c.asn, c.networkName);
+  return names;
+}
+
+function baseUrl(deps: TimelineSvgDeps, ctx: RequestContext): string {
+  if (deps.publicUrl !== undefined) return deps.publicUrl.replace(/\/+$/, '');
+  const host = ctx.req.headers.host ?? '';
+  return /^[A-Za-z0-9.:[\]-]{1,300}$/.test(host) ? `http://${host}` : 'http://collector';
+}
+
+/**
+ * GET /api/v1/timeline.svg: the parameters of GET /api/v1/timeline (split
+ * defaults to domain_asn: one row per domain × ASN, as on the dashboard),
+ * plus time_zone (local times under the UTC axis) and width. Unknown parameters
+ * are refused: a typo must not silently change a chart that goes into a report.
+ */
+export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): void {
+  const url = ctx.url;
+  const known: ReadonlySet<string> = new Set<string>([...TIMELINE_DATA_PARAMETERS, ...TIMELINE_SVG_PARAMETERS]);
+  for (const name of url.searchParams.keys()) {
+    if (!known.has(name)) throw badParameter(name, `no such parameter (known: ${[...known].join(', ')})`, url.searchParams.get(name));
+  }
+  const now = deps.clock.now();
+  const grain = oneOfParam(url, 'grain', TIMELINE_GRAINS) ?? '1h';
+  const split = oneOfParam(url, 'split', TIMELINE_SPLITS) ?? 'domain_asn';
+  const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, 400 * DAY_MS);
+  const domains = domainParam(url);
+  const asns = asnParam(url);
+  const ccs = ccParam(url);
+  const categoryCodes = categoryParam(url);
+  const sources = sourceParam(url);
+  const timeZone = oneParam(url, 'time_zone') ?? deps.defaultTimeZone;
+  if (!isTimeZone(timeZone)) throw badParameter('time_zone', 'an IANA time zone such as Asia/Almaty', timeZone);
+  const width = integerParam(url, 'width', 480, 4000);
+
+  let timeline: Timeline;
+  try {
+    timeline = buildTimeline(deps.store, {
+      since, until, grain, split,
+      ...(domains === undefined ? {} : { domains }),
+      ...(asns === undefined ? {} : { asns }),
+      ...(ccs === undefined ? {} : { ccs }),
+      ...(categoryCodes === undefined ? {} : { categoryCodes }),
+      ...(sources === undefined ? {} : { sources }),
+    });
+  } catch (err) {
+    if (err instanceof Error && /buckets/.test(err.message)) throw badParameter('grain', 'a coarser grain or a shorter range', grain);
+    throw err;
+  }
+  const cells = timeline.series.reduce((n, s) => n + s.buckets.length, 0);
+  if (cells > MAX_SVG_CELLS) {
+    throw badParameter('grain', `a coarser grain, a shorter range or fewer domains/ASNs (the chart would have ${cells} cells, at most ${MAX_SVG_CELLS})`, grain);
+  }
+
+  // The footer cites the JSON query that returns exactly the data drawn.
+  const dataQuery = new URLSearchParams();
+  for (const [name, value] of url.searchParams) if ((TIMELINE_DATA_PARAMETERS as readonly string[]).includes(name)) dataQuery.append(name, value);
+  dataQuery.set('since', new Date(timeline.since).toISOString());
+  dataQuery.set('until', new Date(timeline.until).toISOString());
+  dataQuery.set('grain', grain);
+  dataQuery.set('split', split);
+  const svg = renderTimelineSvg({
+    ...timeline,
+    events: deps.store.listEvents({ since: timeline.since, until: timeline.until }),
+    networkNames: networkNames(deps.store),
+  }, {
+    generatedMs: now,
+    timeZone,
+    source: `${baseUrl(deps, ctx)}/api/v1/timeline?${dataQuery.toString()}`,
+    ...(width === undefined ? {} : { width }),
+  });
+  ctx.res.writeHead(200, {
+    ...SVG_HEADERS,
+    'content-type': 'image/svg+xml; charset=utf-8',
+    'content-length': Buffer.byteLength(svg),
+    'content-disposition': 'inline; filename="steppe-timeline.svg"',
+    'cache-control': 'no-cache',
+  });
+  ctx.res.end(svg);
+}

@@ -1,0 +1,113 @@
+import { SteppeError } from '@steppe/shared';
+import type { CommitResult, IncomingBatch, IngestStore } from '../store/store.js';
+import type { IngestMetrics } from './metrics.js';
+
+/** Options of the group committer. */
+export interface GroupCommitOptions {
+  /** Most batches per transaction (1 disables grouping). Default 64. */
+  readonly maxBatches?: number;
+  /**
+   * How long the first batch of a group may wait for company, ms. 0 (the
+   * default) commits at the next turn of the event loop: whatever arrived in
+   * the same round of socket reads shares one transaction, adding no delay.
+   */
+  readonly maxDelayMs?: number;
+}
+
+interface Pending {
+  readonly batch: IncomingBatch;
+  readonly resolve: (r: CommitResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Commits batches that arrive close together in one durable transaction
+ * (one fsync for many batches), then settles each caller with its own
+ * result. If a group fails, each batch is retried alone so one bad batch
+ * cannot fail its neighbours.
+ */
+export class GroupCommitter {
+  readonly #store: IngestStore;
+  readonly #metrics: IngestMetrics;
+  readonly #maxBatches: number;
+  readonly #maxDelayMs: number;
+  #queue: Pending[] = [];
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #idle: Array<() => void> = [];
+
+  constructor(store: IngestStore, metrics: IngestMetrics, options: GroupCommitOptions = {}) {
+    this.#store = store;
+    this.#metrics = metrics;
+    this.#maxBatches = Math.max(1, options.maxBatches ?? 64);
+    this.#maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
+  }
+
+  /** Number of batches waiting for the next commit. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Resolves when the batch's transaction has committed. */
+  submit(batch: IncomingBatch): Promise<CommitResult> {
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.#queue.push({ batch, resolve, reject });
+      if (this.#queue.length >= this.#maxBatches) this.flush();
+      else this.#schedule();
+    });
+  }
+
+  /** Commit everything queued now. */
+  flush(): void {
+    this.#cancel();
+    while (this.#queue.length > 0) {
+      const group = this.#queue.splice(0, this.#maxBatches);
+      this.#commit(group);
+    }
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+
+  /** Resolves once nothing is queued (after a flush). */
+  drain(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idle.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  #commit(group: Pending[]): void {
+    const started = process.hrtime.bigint();
+    try {
+      const results = this.#store.commitBatches(group.map((p) => p.batch));
+      if (results.length !== group.length) throw new SteppeError('STEPPE_ERR_INTERNAL', `store returned ${results.length} results for ${group.length} batches`);
+      this.#metrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.#metrics.groupSize.observe(group.length);
+      group.forEach((p, i) => {
+        const r = results[i];
+        if (r === undefined) p.reject(new SteppeError('STEPPE_ERR_INTERNAL', 'missing commit result'));
+        else p.resolve(r);
+      });
+    } catch (err) {
+      if (group.length === 1) {
+        group[0]?.reject(err);
+        return;
+      }
+      for (const p of group) this.#commit([p]);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    if (this.#maxDelayMs === 0) this.#timer = setImmediate(() => { this.#timer = undefined; this.flush(); });
+    else this.#timer = setTimeout(() => { this.#timer = undefined; this.flush(); }, this.#maxDelayMs);
+  }
+
+  #cancel(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,126 @@
+import type { MeasurementSource } from './store.js';
+
+/** The columns of a measurement that its rollup rows are keyed by. */
+export interface RollupFacts {
+  readonly domain: string;
+  readonly asn: number;
+  readonly startMs: number;
+  readonly receivedMs: number;
+  readonly cc: string;
+  readonly categoryCode: string;
+  readonly source: MeasurementSource;
+  readonly verdict: string;
+  readonly blockingType: string;
+  readonly anomaly: boolean;
+  readonly confirmed: boolean;
+  readonly failed: boolean;
+  readonly probeRef: number;
+}
+
+/** A counter row of rollup_5m / rollup_1h. */
+export interface VerdictDelta {
+  readonly domain: string;
+  readonly asn: number;
+  readonly bucketMs: number;
+  readonly cc: string;
+  readonly categoryCode: string;
+  readonly source: MeasurementSource;
+  readonly verdict: string;
+  readonly blockingType: string;
+  n: number;
+  anomalyN: number;
+  confirmedN: number;
+}
+
+/** A counter row of anomaly_probes. */
+export interface AnomalyProbeDelta {
+  readonly domain: string;
+  readonly asn: number;
+  readonly bucketMs: number;
+  readonly probeRef: number;
+  readonly source: MeasurementSource;
+  n: number;
+}
+
+/** A counter row of probe_activity. */
+export interface ActivityDelta {
+  readonly asn: number;
+  readonly bucketMs: number;
+  readonly probeRef: number;
+  readonly source: MeasurementSource;
+  n: number;
+  lateN: number;
+  lateFailedN: number;
+}
+
+export const FIVE_MINUTES_MS = 300_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** Start of the bucket of `grainMs` holding `ms` (also right for times before 1970). */
+export function bucketStart(ms: number, grainMs: number): number {
+  return Math.floor(ms / grainMs) * grainMs;
+}
+
+const SEP = '\u0000';
+
+/**
+ * Rollup changes of one transaction, summed in memory first: a batch from
+ * one probe touches a handful of buckets, so N measurements become a few
+ * upserts instead of 4·N.
+ */
+export class RollupDeltas {
+  readonly fiveMinute = new Map<string, VerdictDelta>();
+  readonly hourly = new Map<string, VerdictDelta>();
+  readonly daily = new Map<string, VerdictDelta>();
+  readonly anomalyProbes = new Map<string, AnomalyProbeDelta>();
+  readonly activity = new Map<string, ActivityDelta>();
+  readonly #lateAfterMs: number;
+
+  constructor(lateAfterMs: number) {
+    this.#lateAfterMs = lateAfterMs;
+  }
+
+  /** Count a measurement in (`sign` 1) or out of (`sign` -1) the rollups. */
+  add(f: RollupFacts, sign: 1 | -1): void {
+    const b5 = bucketStart(f.startMs, FIVE_MINUTES_MS);
+    addVerdict(this.fiveMinute, f, b5, sign);
+    addVerdict(this.hourly, f, bucketStart(f.startMs, HOUR_MS), sign);
+    addVerdict(this.daily, f, bucketStart(f.startMs, DAY_MS), sign);
+    if (f.anomaly) {
+      const key = [f.domain, f.asn, b5, f.probeRef].join(SEP);
+      const row = this.anomalyProbes.get(key);
+      if (row === undefined) this.anomalyProbes.set(key, { domain: f.domain, asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign });
+      else row.n += sign;
+    }
+    const late = f.receivedMs - f.startMs > this.#lateAfterMs;
+    const key = [f.asn, b5, f.probeRef].join(SEP);
+    const row = this.activity.get(key);
+    const lateN = late ? sign : 0;
+    const lateFailedN = late && f.failed ? sign : 0;
+    if (row === undefined) this.activity.set(key, { asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign, lateN, lateFailedN });
+    else {
+      row.n += sign;
+      row.lateN += lateN;
+      row.lateFailedN += lateFailedN;
+    }
+  }
+
+  get empty(): boolean {
+    return this.fiveMinute.size === 0;
+  }
+}
+
+function addVerdict(map: Map<string, VerdictDelta>, f: RollupFacts, bucketMs: number, sign: 1 | -1): void {
+  const key = [f.domain, f.asn, bucketMs, f.cc, f.categoryCode, f.source, f.verdict, f.blockingType].join(SEP);
+  const row = map.get(key);
+  const a = f.anomaly ? sign : 0;
+  const c = f.confirmed ? sign : 0;
+  if (row === undefined) {
+    map.set(key, { domain: f.domain, asn: f.asn, bucketMs, cc: f.cc, categoryCode: f.categoryCode, source: f.source, verdict: f.verdict, blockingType: f.blockingType, n: sign, anomalyN: a, confirmedN: c });
+  } else {
+    row.n += sign;
+    row.anomalyN += a;
+    row.confirmedN += c;
+  }
+}

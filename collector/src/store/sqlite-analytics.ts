@@ -1,0 +1,218 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { InvalidArgumentError } from '@steppe/shared';
+import { DAY_MS, FIVE_MINUTES_MS, HOUR_MS } from './rollup-deltas.js';
+import {
+  type AsnProbeCount,
+  type EpisodeBucket,
+  type EpisodeInputQuery,
+  type MeasurementSource,
+  type ProbeActivityQuery,
+  type ProbeActivityRow,
+  type ProbeCount,
+  type RollupDimension,
+  type RollupQuery,
+  type RollupRow,
+} from './store.js';
+
+const DIMENSION_COLUMN: Readonly<Record<RollupDimension, string>> = {
+  domain: 'domain',
+  asn: 'asn',
+  cc: 'cc',
+  category_code: 'category_code',
+  verdict: 'verdict',
+  blocking_type: 'blocking_type',
+  source: 'source',
+};
+
+interface Clause {
+  sql: string[];
+  params: (string | number)[];
+}
+
+function inList(clause: Clause, column: string, values: readonly (string | number)[] | undefined): void {
+  if (values === undefined) return;
+  if (values.length === 0) {
+    clause.sql.push('0');
+    return;
+  }
+  clause.sql.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+  clause.params.push(...values);
+}
+
+function checkRange(since: number, until: number): void {
+  if (!Number.isSafeInteger(since) || !Number.isSafeInteger(until) || until <= since) {
+    throw new InvalidArgumentError(`time range: expected integer milliseconds with since < until, got [${since}, ${until})`);
+  }
+}
+
+/**
+ * Bucket range of a query at a stored grain: a bucket is included when it
+ * starts in [since rounded down to the grain, until).
+ */
+function bucketRange(since: number, until: number, grainMs: number): [number, number] {
+  return [Math.floor(since / grainMs) * grainMs, until];
+}
+
+/**
+ * The rollup table serving a query, and its grain. 'total' uses the coarsest
+ * table whose buckets the range is aligned to, so a total is exact.
+ */
+function rollupTable(query: RollupQuery): [string, number] {
+  switch (query.grain) {
+    case '5m': return ['rollup_5m', FIVE_MINUTES_MS];
+    case '1h': return ['rollup_1h', HOUR_MS];
+    case '1d': return ['rollup_1d', DAY_MS];
+    case 'total':
+      if (query.since % DAY_MS === 0 && query.until % DAY_MS === 0) return ['rollup_1d', DAY_MS];
+      if (query.since % HOUR_MS === 0 && query.until % HOUR_MS === 0) return ['rollup_1h', HOUR_MS];
+      return ['rollup_5m', FIVE_MINUTES_MS];
+  }
+}
+
+/** Aggregated reads: rollups, episode inputs, probe activity, probe counts. */
+export class AnalyticsReader {
+  readonly #db: Database;
+  readonly #statements = new Map<string, Statement>();
+  readonly #probeCounts: Statement<[number], { asn: number; cc: string; network_name: string; probes: number; active: number }>;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#probeCounts = db.prepare(`SELECT last_asn AS asn, last_cc AS cc, MAX(last_network_name) AS network_name,
+      COUNT(*) AS probes, SUM(last_seen_ms >= ?) AS active
+      FROM probes WHERE kind = 'steppe' GROUP BY last_asn, last_cc ORDER BY probes DESC, asn`);
+  }
+
+  #all(sql: string, params: readonly (string | number)[]): unknown[] {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      if (this.#statements.size > 256) this.#statements.clear();
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement.all(...params);
+  }
+
+  rollups(query: RollupQuery): RollupRow[] {
+    checkRange(query.since, query.until);
+    const [table, storedGrain] = rollupTable(query);
+    const [from, to] = bucketRange(query.since, query.until, storedGrain);
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?'], params: [from, to] };
+    inList(clause, 'domain', query.domains);
+    inList(clause, 'asn', query.asns);
+    inList(clause, 'cc', query.ccs);
+    inList(clause, 'category_code', query.categoryCodes);
+    inList(clause, 'verdict', query.verdicts);
+    inList(clause, 'source', query.sources);
+    const dims = [...new Set(query.groupBy)];
+    for (const d of dims) if (!Object.hasOwn(DIMENSION_COLUMN, d)) throw new InvalidArgumentError(`groupBy: unknown dimension ${JSON.stringify(d)}`);
+    const bucketSql = query.grain === 'total' ? '0' : 'bucket_ms';
+    const dimSql = dims.map((d) => DIMENSION_COLUMN[d]);
+    const groupSql = ['b', ...dimSql].join(', ');
+    const sql = `SELECT ${bucketSql} AS b${dimSql.map((c) => `, ${c}`).join('')},
+      SUM(n) AS n, SUM(anomaly_n) AS anomaly_n, SUM(confirmed_n) AS confirmed_n
+      FROM ${table} WHERE ${clause.sql.join(' AND ')}
+      GROUP BY ${groupSql} HAVING SUM(n) > 0 ORDER BY ${groupSql}`;
+    const rows = this.#all(sql, clause.params) as Record<string, string | number>[];
+    return rows.map((r) => {
+      const out: { -readonly [K in keyof RollupRow]: RollupRow[K] } = {
+        bucketMs: query.grain === 'total' ? query.since : Number(r['b']),
+        count: Number(r['n']),
+        anomalyCount: Number(r['anomaly_n']),
+        confirmedCount: Number(r['confirmed_n']),
+      };
+      for (const d of dims) {
+        const v = r[DIMENSION_COLUMN[d]];
+        if (d === 'asn') out.asn = Number(v);
+        else if (d === 'domain') out.domain = String(v);
+        else if (d === 'cc') out.cc = String(v);
+        else if (d === 'category_code') out.categoryCode = String(v);
+        else if (d === 'verdict') out.verdict = String(v);
+        else if (d === 'blocking_type') out.blockingType = String(v);
+        else out.source = String(v) as MeasurementSource;
+      }
+      return out;
+    });
+  }
+
+  episodeInputs(query: EpisodeInputQuery): EpisodeBucket[] {
+    checkRange(query.since, query.until);
+    const grainMs = query.grain === '5m' ? FIVE_MINUTES_MS : HOUR_MS;
+    const [from, to] = bucketRange(query.since, query.until, grainMs);
+    const table = query.grain === '5m' ? 'rollup_5m' : 'rollup_1h';
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?'], params: [from, to] };
+    inList(clause, 'domain', query.domains);
+    inList(clause, 'asn', query.asns);
+    inList(clause, 'cc', query.ccs);
+    inList(clause, 'category_code', query.categoryCodes);
+    inList(clause, 'source', query.sources);
+    // Rows folded per bucket here rather than by GROUP BY: the key is not a
+    // prefix of the primary key, and a sort in SQLite costs more than a Map.
+    const rows = this.#all(`SELECT domain, asn, bucket_ms, blocking_type, n, anomaly_n, confirmed_n
+      FROM ${table} WHERE ${clause.sql.join(' AND ')}`, clause.params) as { domain: string; asn: number; bucket_ms: number; blocking_type: string; n: number; anomaly_n: number; confirmed_n: number }[];
+    interface Acc { domain: string; asn: number; bucketMs: number; count: number; anomalyCount: number; confirmedCount: number; blockingTypes: Record<string, number>; anomalyProbes: number[] }
+    const buckets = new Map<string, Acc>();
+    for (const r of rows) {
+      const key = `${r.domain}\u0000${r.asn}\u0000${r.bucket_ms}`;
+      let acc = buckets.get(key);
+      if (acc === undefined) {
+        acc = { domain: r.domain, asn: r.asn, bucketMs: r.bucket_ms, count: 0, anomalyCount: 0, confirmedCount: 0, blockingTypes: {}, anomalyProbes: [] };
+        buckets.set(key, acc);
+      }
+      acc.count += r.n;
+      acc.anomalyCount += r.anomaly_n;
+      acc.confirmedCount += r.confirmed_n;
+      if (r.anomaly_n > 0) acc.blockingTypes[r.blocking_type] = (acc.blockingTypes[r.blocking_type] ?? 0) + r.anomaly_n;
+    }
+    const probeClause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?', 'n > 0'], params: [from, to] };
+    inList(probeClause, 'domain', query.domains);
+    inList(probeClause, 'asn', query.asns);
+    inList(probeClause, 'source', query.sources);
+    const bucketSql = query.grain === '5m' ? 'bucket_ms' : `(bucket_ms / ${HOUR_MS}) * ${HOUR_MS}`;
+    const probes = this.#all(`SELECT domain, asn, ${bucketSql} AS b, probe_ref FROM anomaly_probes
+      WHERE ${probeClause.sql.join(' AND ')}`, probeClause.params) as { domain: string; asn: number; b: number; probe_ref: number }[];
+    for (const p of probes) {
+      const list = buckets.get(`${p.domain}\u0000${p.asn}\u0000${p.b}`)?.anomalyProbes;
+      if (list !== undefined && !list.includes(p.probe_ref)) list.push(p.probe_ref);
+    }
+    return [...buckets.values()].sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.asn - b.asn || a.bucketMs - b.bucketMs));
+  }
+
+  probeActivity(query: ProbeActivityQuery): ProbeActivityRow[] {
+    checkRange(query.since, query.until);
+    const grainMs = query.grain === '5m' ? FIVE_MINUTES_MS : HOUR_MS;
+    const [from, to] = bucketRange(query.since, query.until, grainMs);
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?'], params: [from, to] };
+    inList(clause, 'asn', query.asns);
+    inList(clause, 'source', query.sources);
+    const bucketSql = query.grain === '5m' ? 'bucket_ms' : `(bucket_ms / ${HOUR_MS}) * ${HOUR_MS}`;
+    const rows = this.#all(`SELECT asn, ${bucketSql} AS b, probe_ref, SUM(n) AS n, SUM(late_n) AS late_n, SUM(late_failed_n) AS late_failed_n
+      FROM probe_activity WHERE ${clause.sql.join(' AND ')}
+      GROUP BY asn, b, probe_ref HAVING SUM(n) > 0 ORDER BY asn, b, probe_ref`, clause.params) as { asn: number; b: number; probe_ref: number; n: number; late_n: number; late_failed_n: number }[];
+    return rows.map((r) => ({ asn: r.asn, bucketMs: r.b, probe: r.probe_ref, count: r.n, lateCount: r.late_n, lateFailedCount: r.late_failed_n }));
+  }
+
+  asnsWithLateFailures(query: Omit<ProbeActivityQuery, 'grain'>): number[] {
+    checkRange(query.since, query.until);
+    const [from, to] = bucketRange(query.since, query.until, FIVE_MINUTES_MS);
+    // The range and the predicate match the partial index probe_activity_late.
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?', 'late_failed_n > 0'], params: [from, to] };
+    inList(clause, 'asn', query.asns);
+    inList(clause, 'source', query.sources);
+    const rows = this.#all(`SELECT DISTINCT asn FROM probe_activity WHERE ${clause.sql.join(' AND ')}`, clause.params) as { asn: number }[];
+    return rows.map((r) => r.asn).sort((a, b) => a - b);
+  }
+
+  probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[] {
+    checkRange(query.since, query.until);
+    const [from, to] = bucketRange(query.since, query.until, FIVE_MINUTES_MS);
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?', 'n > 0'], params: [from, to] };
+    inList(clause, 'asn', query.asns);
+    inList(clause, 'source', query.sources);
+    const rows = this.#all(`SELECT asn, COUNT(DISTINCT probe_ref) AS probes FROM probe_activity WHERE ${clause.sql.join(' AND ')} GROUP BY asn ORDER BY asn`, clause.params) as { asn: number; probes: number }[];
+    return rows.map((r) => ({ asn: r.asn, probes: r.probes }));
+  }
+
+  probeCounts(activeSinceMs: number): ProbeCount[] {
+    return this.#probeCounts.all(activeSinceMs).map((r) => ({ asn: r.asn, cc: r.cc, networkName: r.network_name, probes: r.probes, activeProbes: r.active }));
+  }
+}

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { type Clock, ConfigError, check, SteppeError, systemClock } from '@steppe/shared';
+import { readJsonIfExists, writeJsonAtomic } from '../config/json-file.js';
+import { CONSENT_VERSION } from './notice.js';
+
+/** File name of the consent record inside the data directory. */
+export const CONSENT_FILE_NAME = 'consent.json';
+
+/** How the operator accepted. */
+export type ConsentMethod = 'interactive' | 'accept-risks-flag';
+
+/** What is recorded when the operator accepts the notice. */
+export interface ConsentRecord {
+  /** The CONSENT_VERSION of the text accepted. */
+  readonly version: number;
+  readonly acceptedAtMs: number;
+  /** The same instant, ISO 8601 UTC, for people reading the file. */
+  readonly acceptedAt: string;
+  readonly method: ConsentMethod;
+}
+
+const recordSchema = check.object({
+  version: check.integer({ min: 1, max: 1_000_000 }),
+  acceptedAtMs: check.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  acceptedAt: check.string({ min: 1, max: 64 }),
+  method: check.oneOf(['interactive', 'accept-risks-flag'] as const),
+});
+
+/** Record that the operator accepted the current notice. */
+export function recordConsent(dataDir: string, method: ConsentMethod, clock: Clock = systemClock): ConsentRecord {
+  const now = clock.now();
+  const record: ConsentRecord = { version: CONSENT_VERSION, acceptedAtMs: now, acceptedAt: new Date(now).toISOString(), method };
+  writeJsonAtomic(join(dataDir, CONSENT_FILE_NAME), record);
+  return record;
+}
+
+/**
+ * The consent on record, or undefined when there is none. A record that is
+ * not valid JSON or has the wrong shape is a ConfigError naming the file.
+ */
+export function readConsent(dataDir: string): ConsentRecord | undefined {
+  const path = join(dataDir, CONSENT_FILE_NAME);
+  let value: unknown;
+  try {
+    value = readJsonIfExists(path);
+  } catch (cause) {
+    throw new ConfigError('', `${path}: unreadable consent record (${cause instanceof Error ? cause.message : String(cause)}); run \`steppe-probe init\` again`, { cause });
+  }
+  if (value === undefined) return undefined;
+  try {
+    return recordSchema(value, '');
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.field, `${path}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** True when the notice `current` (default: this software's) has been accepted. */
+export function hasCurrentConsent(record: ConsentRecord | undefined, current: number = CONSENT_VERSION): boolean {
+  return record !== undefined && record.version >= current;
+}
+
+/**
+ * Refuse to go on without the operator's informed consent to the current
+ * notice (STEPPE_ERR_CONSENT_REQUIRED: the CLIs exit 3 on it). A record of
+ * an older notice version does not count: the text changed since.
+ */
+export function requireConsent(dataDir: string, current: number = CONSENT_VERSION): ConsentRecord {
+  const record = readConsent(dataDir);
+  if (record !== undefined && hasCurrentConsent(record, current)) return record;
+  const why =
+    record === undefined
+      ? 'the informed-consent notice has not been accepted'
+      : `the informed-consent notice changed (accepted version ${record.version}, current ${current})`;
+  throw new SteppeError(
+    'STEPPE_ERR_CONSENT_REQUIRED',
+    `${why}: run \`steppe-probe init --data-dir ${dataDir}\` and read it first (or pass --accept-risks)`,
+  );
+}

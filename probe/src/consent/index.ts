@@ -1,0 +1,11 @@
+export { CONSENT_ANSWER, CONSENT_NOTICE, CONSENT_VERSION } from './notice.js';
+export {
+  CONSENT_FILE_NAME,
+  type ConsentMethod,
+  type ConsentRecord,
+  hasCurrentConsent,
+  readConsent,
+  recordConsent,
+  requireConsent,
+} from './consent-record.js';
+export { askForConsent } from './prompt.js';
