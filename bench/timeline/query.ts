@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Measurement, decodeMeasurement, derToPem, idToString, measurementToJson, wire } from '@steppe/shared';
+import { decodeMeasurement, measurementToJson } from '@steppe/shared';
 import { buildTimeline, detectEpisodes, openSqliteStore } from 'steppe-collector';
 
 // Query figures on a database made by generate.js. Usage:
@@ -85,52 +85,4 @@ for (const m of store.iterateMeasurements(filter, { pageSize: 5000 })) {
 const jsonS = (performance.now() - t) / 1000;
 process.stdout.write(`export as JSONL via measurementToJson: ${Math.round(n / jsonS)} measurements/s (${n}, ${(out / n).toFixed(0)} chars each, ${(out / jsonS / 2 ** 20).toFixed(1)} MiB/s)\n`);
 
-// A prototype of measurementToJson converting bytes natively (Buffer base64 /
-// hex) instead of protobufjs's JavaScript base64 and back: same output
-// (checked below), to show where the export time goes.
-function snake(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-function convert(value: unknown, key: string): unknown {
-  if (value instanceof Uint8Array) {
-    const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    return key.endsWith('sha256') ? b.toString('hex') : b.toString('base64');
-  }
-  if (Array.isArray(value)) {
-    if (key === 'peer_certificates') return value.map((v: Uint8Array) => derToPem(v));
-    if (key === 'measurement_sha256') return value.map((v: Uint8Array) => Buffer.from(v).toString('hex'));
-    return value.map((v) => convert(v, key));
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[snake(k)] = convert(v, snake(k));
-    return out;
-  }
-  return value;
-}
-function fastJson(m: Measurement): Record<string, unknown> {
-  const json = convert(wire.Measurement.toObject(m, { longs: Number, enums: String, defaults: true, arrays: true, objects: true }), '') as Record<string, unknown>;
-  json['id'] = idToString(m.id);
-  const a = m.analysis;
-  json['verdict'] = a?.verdict ?? '';
-  json['anomaly'] = a?.anomaly ?? false;
-  json['confirmed'] = a?.confirmed ?? false;
-  json['failure'] = a?.failure ? a.failure : null;
-  json['start_time'] = new Date(m.startTimeMs).toISOString();
-  return json;
-}
-n = 0;
-out = 0;
-let same = true;
-t = performance.now();
-for (const m of store.iterateMeasurements(filter, { pageSize: 5000 })) {
-  const d = decodeMeasurement(m.raw);
-  if (!d.ok) throw d.error;
-  const line = JSON.stringify(fastJson(d.value));
-  if (n < 100) same &&= line === JSON.stringify(measurementToJson(d.value));
-  out += line.length + 1;
-  if ((n += 1) >= limit) break;
-}
-const fastS = (performance.now() - t) / 1000;
-process.stdout.write(`export as JSONL, native-bytes prototype (identical output: ${same}): ${Math.round(n / fastS)} measurements/s\n`);
 store.close();

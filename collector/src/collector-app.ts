@@ -60,6 +60,8 @@ export type CollectorLogEvent =
 export interface RunningCollector {
   readonly url: string;
   readonly store: SqliteStore;
+  /** Every HTTP route served (method and pattern); the WebSocket ingest path is INGEST_PATH. */
+  readonly routes: readonly { method: string; pattern: string }[];
   /** Stop accepting, let ingest commit and ack what is in flight, close the database. */
   close(): Promise<void>;
 }
@@ -142,6 +144,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     return {
       url: listening.url,
       store,
+      routes: router.routes(),
       close: async () => {
         if (closed) return;
         closed = true;

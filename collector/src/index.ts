@@ -5,3 +5,4 @@ export * from './api/index.js';
 export * from './dashboard/index.js';
 export * from './export/index.js';
 export * from './ooni/index.js';
+export { startCollector, type CollectorOptions, type CollectorLogEvent, type RunningCollector } from './collector-app.js';

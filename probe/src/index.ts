@@ -11,3 +11,7 @@ export * from './consent/index.js';
 export * from './privacy/index.js';
 export * from './connectivity/index.js';
 export * from './daemon/index.js';
+// Outbox, uplink and identity, for embedders that drive probes themselves (the lab's demo).
+export { Outbox, type OutboxOptions, type OutboxMeta, type OutboxItem, type OutboxStats, type OutboxDropEvent, type OutboxEvents } from './outbox/index.js';
+export { Uplink, type UplinkOptions, type UplinkEvents, type FlushResult } from './uplink/index.js';
+export { loadOrCreateIdentity, KEY_FILE_NAME, type ProbeIdentity, type IdentityOptions } from './identity/index.js';

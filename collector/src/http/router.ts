@@ -46,6 +46,11 @@ export class Router {
     return this;
   }
 
+  /** The routes registered, in order (documentation checks use it). */
+  routes(): { method: string; pattern: string }[] {
+    return this.#routes.map((r) => ({ method: r.method, pattern: `/${r.parts.join('/')}` }));
+  }
+
   /** Handle a request; resolves false when no route matched the path. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://collector.invalid');

@@ -20,6 +20,7 @@ import type {
   ImportedMeasurement,
   IncomingBatch,
   IterateOptions,
+  LateFailureSpan,
   MeasurementFilter,
   MeasurementPage,
   MeasurementRecord,
@@ -47,7 +48,11 @@ export interface SqliteStoreOptions {
   /**
    * A measurement received more than this after it started waited in an
    * outbox (the probe was offline): counted as late for shutdown detection.
-   * Default 30 minutes.
+   * Default 10 minutes: a connected probe uploads each measurement as it
+   * finishes (seconds; at worst a reconnect backoff of up to 5 minutes), and
+   * a probe measuring every 15 minutes shows the last rounds of a shutdown
+   * only 15 to 30 minutes late — a 30-minute threshold hid every shutdown
+   * shorter than 30 minutes and the last half hour of the longer ones.
    */
   readonly lateAfterMs?: number;
   /** Memory for blob contents while reading (default 32 MiB). */
@@ -59,7 +64,7 @@ export interface SqliteStoreOptions {
 const optionsSchema = check.object({
   clock: check.optional((v: unknown) => v as Clock, systemClock),
   minBlobBytes: check.optional(check.integer({ min: 33, max: 1 << 20 }), DEFAULT_MIN_BLOB_BYTES),
-  lateAfterMs: check.optional(check.integer({ min: 60_000, max: 30 * 86_400_000 }), 30 * 60_000),
+  lateAfterMs: check.optional(check.integer({ min: 60_000, max: 30 * 86_400_000 }), 10 * 60_000),
   blobCacheBytes: check.optional(check.integer({ min: 0, max: 4 * 2 ** 30 }), 32 * 2 ** 20),
   cacheMiB: check.optional(check.integer({ min: 1, max: 64 * 1024 }), 64),
 });
@@ -356,8 +361,8 @@ export class SqliteStore implements Store {
     return this.#analytics.probeActivity(query);
   }
 
-  asnsWithLateFailures(query: Omit<ProbeActivityQuery, 'grain'>): number[] {
-    return this.#analytics.asnsWithLateFailures(query);
+  lateFailureSpans(query: Omit<ProbeActivityQuery, 'grain'>): LateFailureSpan[] {
+    return this.#analytics.lateFailureSpans(query);
   }
 
   probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[] {

@@ -326,6 +326,13 @@ export interface ProbeActivityRow {
   readonly lateFailedCount: number;
 }
 
+/** Where an ASN had late, failed deliveries. */
+export interface LateFailureSpan {
+  readonly asn: number;
+  readonly firstBucketMs: number;
+  readonly lastBucketMs: number;
+}
+
 /** Distinct probes that measured from an ASN in a range. */
 export interface AsnProbeCount {
   readonly asn: number;
@@ -396,8 +403,11 @@ export interface AnalyticsStore {
   rollups(query: RollupQuery): RollupRow[];
   episodeInputs(query: EpisodeInputQuery): EpisodeBucket[];
   probeActivity(query: ProbeActivityQuery): ProbeActivityRow[];
-  /** ASNs with late, failed deliveries in the range (cheap: where shutdown detection starts). */
-  asnsWithLateFailures(query: Omit<ProbeActivityQuery, 'grain'>): number[];
+  /**
+   * Per ASN with late, failed deliveries in the range, the first and last
+   * 5-minute bucket holding them (cheap: where shutdown detection starts).
+   */
+  lateFailureSpans(query: Omit<ProbeActivityQuery, 'grain'>): LateFailureSpan[];
   /** Distinct probes that measured from each ASN in the range (grain-independent). */
   probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[];
   probeCounts(activeSinceMs: number): ProbeCount[];

@@ -11,15 +11,20 @@ export type { Episode, EpisodeKind } from './episode-model.js';
  *
  * Per (domain, ASN), on rollup buckets:
  * 1. A bucket with data is *blocked* when at least `minAnomalyShare` of its
- *    measurements are anomalous; otherwise *clear*. A bucket without data is
- *    a *gap*: unknown, never clear.
+ *    measurements are anomalous; otherwise *clear* — but only with at least
+ *    `minClearMeasurements` (2) measurements: one accessible result amid a
+ *    block (blocking is rarely 100 % effective) is too weak to end it, so
+ *    such a bucket counts as a gap. A bucket without data is a *gap*:
+ *    unknown, never clear.
  * 2. Consecutive blocked buckets form a run. A gap of at most `maxGapBuckets`
  *    between two blocked buckets is bridged (the run goes on through it and
  *    the gap is counted in `gapBuckets`); a longer gap, or a clear bucket,
  *    ends the run at the end of its last blocked bucket. A gap never extends
  *    a run: after the last blocked bucket the end is that bucket's end.
  * 3. A run becomes an episode only with anomalies from at least
- *    `minProbes` distinct probes (default 2): one noisy probe alone never
+ *    `minProbes` distinct probes (default 2) and at least `minAnomalies`
+ *    anomalous measurements (default 3: two probes' coincident one-off
+ *    failures in a sparse bucket are noise): one noisy probe alone never
  *    makes an episode. Exception: when only one probe reported from that ASN
  *    in the whole range, its run is kept, marked `singleProbe`, with a lower
  *    confidence — a lone volunteer in a network still deserves to be heard.
@@ -46,13 +51,15 @@ export interface EpisodeQuery {
 export interface EpisodeOptions {
   readonly minAnomalyShare?: number;
   readonly minProbes?: number;
+  readonly minAnomalies?: number;
+  readonly minClearMeasurements?: number;
   readonly maxGapBuckets?: number;
   readonly evidenceLimit?: number;
   /** "Now", to tell an ongoing episode from one that ended (from the injected clock). */
   readonly nowMs?: number;
 }
 
-export const EPISODE_DEFAULTS = { minAnomalyShare: 0.5, minProbes: 2, maxGapBuckets: 3, evidenceLimit: 20 } as const;
+export const EPISODE_DEFAULTS = { minAnomalyShare: 0.5, minProbes: 2, minAnomalies: 3, minClearMeasurements: 2, maxGapBuckets: 3, evidenceLimit: 20 } as const;
 
 function checkQuery(q: EpisodeQuery): void {
   if (!Number.isSafeInteger(q.since) || !Number.isSafeInteger(q.until) || q.until <= q.since) {
@@ -66,6 +73,8 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
   checkQuery(query);
   const minShare = options.minAnomalyShare ?? EPISODE_DEFAULTS.minAnomalyShare;
   const minProbes = options.minProbes ?? EPISODE_DEFAULTS.minProbes;
+  const minAnomalies = options.minAnomalies ?? EPISODE_DEFAULTS.minAnomalies;
+  const minClear = options.minClearMeasurements ?? EPISODE_DEFAULTS.minClearMeasurements;
   const maxGap = options.maxGapBuckets ?? EPISODE_DEFAULTS.maxGapBuckets;
   const evidenceLimit = options.evidenceLimit ?? EPISODE_DEFAULTS.evidenceLimit;
   const grainMs = GRAIN_MS[query.grain];
@@ -109,7 +118,7 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
       const states: ('blocked' | 'clear' | 'gap')[] = [];
       for (let i = 0; i < count; i += 1) {
         const b = byStart.get(since + i * grainMs);
-        states.push(b === undefined || b.count === 0 ? 'gap' : b.anomalyCount / b.count >= minShare ? 'blocked' : 'clear');
+        states.push(b === undefined || b.count === 0 ? 'gap' : b.anomalyCount / b.count >= minShare ? 'blocked' : b.count >= minClear ? 'clear' : 'gap');
       }
       const lastWithData = Math.max(states.lastIndexOf('blocked'), states.lastIndexOf('clear'));
       const reachesNow = until >= nowMs - grainMs;
@@ -129,6 +138,7 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
           for (const p of b.anomalyProbes) probes.add(p);
           for (const [t, n] of Object.entries(b.blockingTypes)) types[t] = (types[t] ?? 0) + n;
         }
+        if (anomalies < minAnomalies) continue;
         const singleProbe = probes.size < minProbes;
         if (singleProbe && !(probes.size === 1 && probesIn(first.asn) <= 1)) continue;
         const onsetMs = since + run.first * grainMs;

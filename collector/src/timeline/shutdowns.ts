@@ -1,4 +1,4 @@
-import { type AnalyticsStore, GRAIN_MS, type MeasurementSource, type MeasurementStore, type RollupGrain } from '../store/store.js';
+import { type AnalyticsStore, GRAIN_MS, type MeasurementSource, type MeasurementStore, type ProbeActivityRow, type RollupGrain } from '../store/store.js';
 import { type Episode, episodeConfidence, episodeId, evidenceIds, findRuns } from './episode-model.js';
 
 /**
@@ -41,77 +41,87 @@ interface Cell {
 }
 
 /** Shutdown episodes per ASN in an aligned range. */
-export function detectShutdowns(store: AnalyticsStore & MeasurementStore, query: ShutdownQuery, options: ShutdownOptions): Episode[] {
+export function detectShutdowns(store: Pick<AnalyticsStore, 'lateFailureSpans' | 'probeActivity' | 'probesPerAsn'> & MeasurementStore, query: ShutdownQuery, options: ShutdownOptions): Episode[] {
   const grainMs = GRAIN_MS[query.grain];
   const sources = query.sources === undefined ? {} : { sources: query.sources };
-  // Most of the time no network went dark: ask first which ASNs had late
-  // failures at all, and read the activity of those only.
-  const candidates = store.asnsWithLateFailures({ since: query.since, until: query.until, ...(query.asns === undefined ? {} : { asns: query.asns }), ...sources });
-  if (candidates.length === 0) return [];
-  const activity = store.probeActivity({ since: query.since, until: query.until, grain: query.grain, asns: candidates, ...sources });
-  const perAsn = new Map<number, { probes: Set<number>; cells: Map<number, Cell>; anyLate: boolean }>();
+  // Most of the time no network went dark: ask first where late failures
+  // are at all, and read only the activity around them (a run can only hold
+  // buckets with late failures, bridged by short gaps).
+  const spans = store.lateFailureSpans({ since: query.since, until: query.until, ...(query.asns === undefined ? {} : { asns: query.asns }), ...sources });
+  const episodes: Episode[] = [];
+  const pad = (options.maxGapBuckets + 1) * grainMs;
+  for (const span of spans) {
+    const since = Math.max(query.since, Math.floor((span.firstBucketMs - pad) / grainMs) * grainMs);
+    const until = Math.min(query.until, Math.ceil((span.lastBucketMs + 300_000 + pad) / grainMs) * grainMs);
+    if (until <= since) continue;
+    const activity = store.probeActivity({ since, until, grain: query.grain, asns: [span.asn], ...sources });
+    // Asked only when a run rests on fewer probes than minProbes.
+    const probesInAsn = (): number => store.probesPerAsn({ since: query.since, until: query.until, asns: [span.asn], ...sources })[0]?.probes ?? 0;
+    episodes.push(...shutdownsOfAsn(store, span.asn, activity, { since, until, grainMs, grain: query.grain, reachesEnd: until === query.until, probesInAsn }, options));
+  }
+  return episodes;
+}
+
+function shutdownsOfAsn(
+  store: MeasurementStore,
+  asn: number,
+  activity: readonly ProbeActivityRow[],
+  w: { since: number; until: number; grainMs: number; grain: RollupGrain; reachesEnd: boolean; probesInAsn: () => number },
+  options: ShutdownOptions,
+): Episode[] {
+  const cells = new Map<number, Cell>();
   for (const a of activity) {
-    let asn = perAsn.get(a.asn);
-    if (asn === undefined) perAsn.set(a.asn, (asn = { probes: new Set(), cells: new Map(), anyLate: false }));
-    asn.probes.add(a.probe);
-    let cell = asn.cells.get(a.bucketMs);
-    if (cell === undefined) asn.cells.set(a.bucketMs, (cell = { active: 0, silentFailed: new Set(), count: 0, lateFailed: 0 }));
+    let cell = cells.get(a.bucketMs);
+    if (cell === undefined) cells.set(a.bucketMs, (cell = { active: 0, silentFailed: new Set(), count: 0, lateFailed: 0 }));
     cell.active += 1;
     cell.count += a.count;
     cell.lateFailed += a.lateFailedCount;
-    if (a.lateFailedCount > 0 && a.lateFailedCount * 2 >= a.count) {
-      cell.silentFailed.add(a.probe);
-      asn.anyLate = true;
-    }
+    if (a.lateFailedCount > 0 && a.lateFailedCount * 2 >= a.count) cell.silentFailed.add(a.probe);
   }
   const episodes: Episode[] = [];
-  const count = (query.until - query.since) / grainMs;
-  for (const [asn, data] of perAsn) {
-    if (!data.anyLate) continue;
-    const need = Math.min(options.minProbes, data.probes.size);
-    const states: ('blocked' | 'clear' | 'gap')[] = [];
-    for (let i = 0; i < count; i += 1) {
-      const cell = data.cells.get(query.since + i * grainMs);
-      if (cell === undefined) states.push('gap');
-      else states.push(cell.silentFailed.size > 0 && cell.silentFailed.size * 2 >= cell.active ? 'blocked' : 'clear');
+  const count = (w.until - w.since) / w.grainMs;
+  const states: ('blocked' | 'clear' | 'gap')[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const cell = cells.get(w.since + i * w.grainMs);
+    if (cell === undefined) states.push('gap');
+    else states.push(cell.silentFailed.size > 0 && cell.silentFailed.size * 2 >= cell.active ? 'blocked' : 'clear');
+  }
+  const lastWithData = Math.max(states.lastIndexOf('blocked'), states.lastIndexOf('clear'));
+  for (const run of findRuns(states, options.maxGapBuckets)) {
+    const probes = new Set<number>();
+    let measurements = 0;
+    let failed = 0;
+    for (let i = run.first; i <= run.last; i += 1) {
+      const cell = cells.get(w.since + i * w.grainMs);
+      if (cell === undefined) continue;
+      measurements += cell.count;
+      if (states[i] !== 'blocked') continue;
+      failed += cell.lateFailed;
+      for (const p of cell.silentFailed) probes.add(p);
     }
-    const lastWithData = Math.max(states.lastIndexOf('blocked'), states.lastIndexOf('clear'));
-    for (const run of findRuns(states, options.maxGapBuckets)) {
-      const probes = new Set<number>();
-      let measurements = 0;
-      let failed = 0;
-      for (let i = run.first; i <= run.last; i += 1) {
-        const cell = data.cells.get(query.since + i * grainMs);
-        if (cell === undefined) continue;
-        measurements += cell.count;
-        if (states[i] !== 'blocked') continue;
-        failed += cell.lateFailed;
-        for (const p of cell.silentFailed) probes.add(p);
-      }
-      if (probes.size < need) continue;
-      const singleProbe = probes.size < options.minProbes;
-      const onsetMs = query.since + run.first * grainMs;
-      const endMs = query.since + (run.last + 1) * grainMs;
-      episodes.push({
-        id: episodeId('shutdown', asn, null, onsetMs),
-        kind: 'shutdown',
-        domain: null,
-        asn,
-        onsetMs,
-        endMs,
-        ongoing: query.until >= options.nowMs - grainMs && run.last === lastWithData && count - 1 - run.last <= options.maxGapBuckets,
-        grain: query.grain,
-        blockingTypes: ['shutdown'],
-        probes: probes.size,
-        measurements,
-        anomalies: failed,
-        confirmed: 0,
-        gapBuckets: run.gapBuckets,
-        singleProbe,
-        confidence: episodeConfidence(probes.size, failed, 0, singleProbe),
-        evidence: evidenceIds(store, { asns: [asn], since: onsetMs, until: endMs, failed: true }, options.evidenceLimit),
-      });
-    }
+    if (probes.size < options.minProbes && (probes.size === 0 || probes.size < Math.min(options.minProbes, w.probesInAsn()))) continue;
+    const singleProbe = probes.size < options.minProbes;
+    const onsetMs = w.since + run.first * w.grainMs;
+    const endMs = w.since + (run.last + 1) * w.grainMs;
+    episodes.push({
+      id: episodeId('shutdown', asn, null, onsetMs),
+      kind: 'shutdown',
+      domain: null,
+      asn,
+      onsetMs,
+      endMs,
+      ongoing: w.reachesEnd && w.until >= options.nowMs - w.grainMs && run.last === lastWithData && count - 1 - run.last <= options.maxGapBuckets,
+      grain: w.grain,
+      blockingTypes: ['shutdown'],
+      probes: probes.size,
+      measurements,
+      anomalies: failed,
+      confirmed: 0,
+      gapBuckets: run.gapBuckets,
+      singleProbe,
+      confidence: episodeConfidence(probes.size, failed, 0, singleProbe),
+      evidence: evidenceIds(store, { asns: [asn], since: onsetMs, until: endMs, failed: true }, options.evidenceLimit),
+    });
   }
   return episodes;
 }

@@ -63,6 +63,8 @@ export const ANOMALY_STATE_SHARE = 0.5;
 /** At most this many buckets in one answer (all series together). */
 export const MAX_TIMELINE_CELLS = 200_000;
 
+const ZERO_VERDICTS: Readonly<Record<string, number>> = Object.fromEntries(VERDICTS.map((v) => [v, 0]));
+
 /** The state of a bucket from its counts (see ANOMALY_STATE_SHARE). */
 export function bucketState(measurements: number, anomalies: number, confirmed: number): BucketState {
   if (measurements === 0) return 'no_data';
@@ -152,8 +154,7 @@ export function buildTimeline(store: Pick<AnalyticsStore, 'rollups'>, query: Tim
     const buckets: TimelineBucket[] = [];
     for (let t = since; t < until; t += grainMs) {
       const cell = s.cells.get(t);
-      const verdicts: Record<string, number> = {};
-      for (const v of VERDICTS) verdicts[v] = 0;
+      const verdicts: Record<string, number> = { ...ZERO_VERDICTS };
       if (cell === undefined) {
         buckets.push({ startMs: t, endMs: t + grainMs, state: 'no_data', measurements: 0, verdicts, anomalies: 0, confirmed: 0, anomalyShare: null, confirmedShare: null });
         continue;
@@ -162,7 +163,10 @@ export function buildTimeline(store: Pick<AnalyticsStore, 'rollups'>, query: Tim
       buckets.push({
         startMs: t,
         endMs: t + grainMs,
-        state: bucketState(cell.n, cell.a, cell.c),
+        // Undetermined measurements (verdict '': no control, e.g. a network
+        // shut down) show neither access nor blocking: a bucket of only
+        // those is drawn as no data, never as accessible.
+        state: bucketState(cell.n - (cell.verdicts[''] ?? 0), cell.a, cell.c),
         measurements: cell.n,
         verdicts,
         anomalies: cell.a,

@@ -200,3 +200,33 @@ describe('findRuns', () => {
     expect(findRuns(s('BB..'), 3)).toEqual([{ first: 0, last: 1, gapBuckets: 0 }]);
   });
 });
+
+describe('noise rules', () => {
+  it('needs at least three anomalies: two probes failing once together is noise', () => {
+    const s = openSqliteStore(':memory:');
+    const net = { asn: 29355, cc: 'KZ', networkName: 'KazTransCom' };
+    const [p, q] = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
+    const spec = (t: number, fail: boolean): { startMs: number; domain: string; verdict?: string; blockingType?: string; failure?: string } => (fail
+      ? { startMs: t, domain: 'site00.example.kz', verdict: 'tcp_ip', blockingType: 'tcp_timeout', failure: 'generic_timeout_error' }
+      : { startMs: t, domain: 'site00.example.kz' });
+    if (p === undefined || q === undefined) throw new Error('no probes');
+    ingest(s, p, every(HOUR, at(0), at(12)).map((t) => spec(t, t === at(5))));
+    ingest(s, q, every(HOUR, at(0), at(12), 10 * MIN).map((t) => spec(t, t === at(5, 10))));
+    expect(detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).toEqual([]);
+    ingest(s, q, [spec(at(5, 40), true)]);
+    expect(detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' }).map((e) => [e.anomalies, e.probes])).toEqual([[3, 2]]);
+    s.close();
+  });
+
+  it('does not end a block on one accessible measurement alone', () => {
+    const s = openSqliteStore(':memory:');
+    const net = { asn: 15549, cc: 'KZ', networkName: 'Aksoran' };
+    const probes = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
+    probes.forEach((probe, i) => ingest(s, probe, every(10 * MIN, at(0), at(6), i * 5 * MIN).map((t) => (t >= at(1) && t < at(5) && t !== at(3)
+      ? { startMs: t, domain: 'site00.example.kz', verdict: 'dns', blockingType: 'dns_nxdomain', failure: 'dns_nxdomain_error' }
+      : { startMs: t, domain: 'site00.example.kz' }))));
+    const episodes = detectEpisodes(s, { since: at(0), until: at(6), grain: '5m' });
+    expect(episodes.map((e) => [new Date(e.onsetMs).toISOString().slice(11, 16), new Date(e.endMs).toISOString().slice(11, 16), e.gapBuckets])).toEqual([['01:00', '05:00', 1]]);
+    s.close();
+  });
+});

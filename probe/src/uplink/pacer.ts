@@ -14,6 +14,8 @@ export class Pacer {
   #batches: number;
   #bytes: number;
   #last: number;
+  /** Time the uplink waited on its timers since the last refill. */
+  #waited = 0;
 
   constructor(clock: Clock, batchesPerSecond: number, bytesPerSecond: number, maxFrameBytes: number) {
     this.#clock = clock;
@@ -35,6 +37,16 @@ export class Pacer {
     return Math.ceil(Math.max(needBatches, needBytes));
   }
 
+  /**
+   * The uplink waited `ms` on its timers before asking again. Counted even
+   * when the clock did not move: a simulated clock may stand still while
+   * real timers run, and a pacer that refilled by the clock alone would then
+   * wait forever.
+   */
+  waited(ms: number): void {
+    this.#waited += Math.max(0, ms);
+  }
+
   /** Account for a frame sent. */
   spend(bytes: number): void {
     this.#refill();
@@ -44,8 +56,9 @@ export class Pacer {
 
   #refill(): void {
     const now = this.#clock.now();
-    const dt = Math.max(0, now - this.#last) / 1000;
+    const dt = Math.max(0, now - this.#last, this.#waited) / 1000;
     this.#last = now;
+    this.#waited = 0;
     this.#batches = Math.min(this.#batchCap, this.#batches + dt * this.#batchRate);
     this.#bytes = Math.min(this.#byteCap, this.#bytes + dt * this.#byteRate);
   }

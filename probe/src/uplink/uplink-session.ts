@@ -321,7 +321,10 @@ export class UplinkSession {
       if (frame === undefined) continue; // an oversize measurement was set aside; look again
       const wait = this.#pacer?.waitMs(frame.bytes.length) ?? 0;
       if (wait > 0) {
-        this.#pumpTimer = this.#cfg.timers.setTimeout(() => this.#pump(), wait);
+        this.#pumpTimer = this.#cfg.timers.setTimeout(() => {
+          this.#pacer?.waited(wait);
+          this.#pump();
+        }, wait);
         return;
       }
       this.#pacer?.spend(frame.bytes.length);

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import * as dnsPacket from 'dns-packet';
+import type * as DnsPacket from 'dns-packet';
 import { failureForRcode } from '../classify-error.js';
 import type { Failure } from '../failures.js';
+import { lazyModule } from './lazy-module.js';
 import type { DnsAnswerObservation, DnsQueryObservation, DnsResponseObservation } from './observations.js';
 
 // Pure DNS message handling (RFC 1035 §4.1) over bytes, apart from socket I/O
@@ -9,6 +10,9 @@ import type { DnsAnswerObservation, DnsQueryObservation, DnsResponseObservation 
 
 /** The record types a lookup asks for. */
 export type AddressQueryType = 'A' | 'AAAA';
+
+// Loaded on the first message encoded or decoded (see lazy-module.ts).
+const dnsPacket = lazyModule<typeof DnsPacket>('dns-packet');
 
 // Answer types recorded: the addresses and the CNAME chain leading to them.
 const RECORDED_TYPES: ReadonlySet<string> = new Set(['A', 'AAAA', 'CNAME']);
@@ -20,10 +24,11 @@ export function randomQueryId(): number {
 
 /** Encode a recursive query for `hostname`. */
 export function encodeDnsQuery(id: number, hostname: string, queryType: AddressQueryType): Buffer {
-  return dnsPacket.encode({
+  const codec = dnsPacket();
+  return codec.encode({
     type: 'query',
     id,
-    flags: dnsPacket.RECURSION_DESIRED,
+    flags: codec.RECURSION_DESIRED,
     questions: [{ type: queryType, name: hostname, class: 'IN' }],
   });
 }
@@ -33,9 +38,10 @@ export function encodeDnsQuery(id: number, hostname: string, queryType: AddressQ
  * the caller's). Undefined when the bytes are not a DNS response at all.
  */
 export function parseDnsResponse(bytes: Uint8Array, expectedId: number, tMs: number): DnsResponseObservation | undefined {
-  let packet: dnsPacket.DecodedPacket;
+  const codec = dnsPacket();
+  let packet: DnsPacket.DecodedPacket;
   try {
-    packet = dnsPacket.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    packet = codec.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch {
     return undefined;
   }
@@ -52,7 +58,7 @@ export function parseDnsResponse(bytes: Uint8Array, expectedId: number, tMs: num
     rcode: flags & 0x0f,
     answers,
     tMs,
-    truncated: (flags & dnsPacket.TRUNCATED_RESPONSE) !== 0,
+    truncated: (flags & codec.TRUNCATED_RESPONSE) !== 0,
     idMatches: packet.id === expectedId,
   };
 }

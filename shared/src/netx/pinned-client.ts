@@ -1,7 +1,12 @@
-import { Client } from 'undici';
+import type { Client } from 'undici';
 import type { EgressGuard } from './egress-guard.js';
+import { lazyModule } from './lazy-module.js';
 import { connectTcp, startTls } from './socket.js';
 import type { Trace } from './trace.js';
+
+// Loaded on the first client (see lazy-module.ts): most processes that import
+// @steppe/shared never make an HTTP request.
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /** One origin, reached at one address chosen by the caller's own DNS. */
 export interface PinnedOrigin {
@@ -36,7 +41,7 @@ export function pinnedClient(target: PinnedOrigin): PinnedClient {
   const https = target.origin.protocol === 'https:';
   const serverName = bareHostname(target.origin.hostname);
   let version = '';
-  const client = new Client(target.origin.origin, {
+  const client = new (undici().Client)(target.origin.origin, {
     allowH2: https && target.alpn.includes('h2'),
     pipelining: 1,
     headersTimeout: target.timeoutMs,
