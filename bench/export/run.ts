@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,19 +16,31 @@ import {
   probeIdFromPublicKey,
   sealBatch,
 } from '@steppe/shared';
-import { type ExportFormatName, type SqliteStore, chunked, exportLines, openSqliteStore, parseExportQuery, writeSnapshot } from 'steppe-collector';
+import {
+  type ExportFormatName,
+  JsonlWorkerPool,
+  type SqliteStore,
+  chunked,
+  exportChunks,
+  exportChunksParallel,
+  exportLines,
+  newCounter,
+  openSqliteStore,
+  parseExportQuery,
+  writeSnapshot,
+} from 'steppe-collector';
 
 // Export throughput of the collector's dataset exporters (collector/src/export):
 // rows per second and CPU time per format, plain and gzip, and a full snapshot.
 // Usage:
 //   node bench/dist/bench/export/run.js [--seed 50000] [--batch 100]   (a temporary database)
-//   node bench/dist/bench/export/run.js --db /tmp/steppe-bench/bench.db --limit 300000
+//   node bench/dist/bench/export/run.js --db /tmp/steppe-bench/bench.db --limit 100000
 const { values } = parseArgs({
   options: {
     db: { type: 'string' },
     seed: { type: 'string', default: '50000' },
     batch: { type: 'string', default: '100' },
-    limit: { type: 'string', default: '300000' },
+    limit: { type: 'string', default: '100000' },
   },
 });
 
@@ -112,15 +124,27 @@ function sink(counter: { bytes: number }): Writable {
   });
 }
 
+/** Three runs; the median of rows/s (wall and of the process's CPU, every thread), with the load average around them. */
 async function run(label: string, fn: (counter: { bytes: number }) => Promise<number>): Promise<void> {
-  const counter = { bytes: 0 };
-  const cpu = process.cpuUsage();
-  const t = performance.now();
-  const rows = await fn(counter);
-  const wall = (performance.now() - t) / 1000;
-  const used = process.cpuUsage(cpu);
-  const cpuS = (used.user + used.system) / 1e6;
-  process.stdout.write(`${label}: ${rows} rows, ${Math.round(rows / wall)} rows/s wall, ${Math.round(rows / cpuS)} rows/s of CPU, ${(counter.bytes / rows).toFixed(0)} B/row\n`);
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  const load = [loadavg()[0] ?? 0];
+  let rows = 0;
+  let bytes = 0;
+  for (let i = 0; i < 3; i += 1) {
+    const counter = { bytes: 0 };
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    rows = await fn(counter);
+    const wall = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    walls.push(rows / wall);
+    cpus.push(rows / ((used.user + used.system) / 1e6));
+    bytes = counter.bytes;
+    load.push(loadavg()[0] ?? 0);
+  }
+  const median = (xs: number[]): number => Math.round([...xs].sort((a, b) => a - b)[1] ?? 0);
+  process.stdout.write(`${label}: ${rows} rows, median ${median(walls)} rows/s wall (${walls.map(Math.round).join(' / ')}), ${median(cpus)} rows/s of CPU, ${(bytes / rows).toFixed(0)} B/row; load ${load.map((l) => l.toFixed(1)).join(' → ')}\n`);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'steppe-export-bench-'));
@@ -144,39 +168,56 @@ try {
   }
   const filter = until === Number.MAX_SAFE_INTEGER ? {} : { until };
   process.stdout.write(`database: ${total} measurements; exporting ${limit}\n`);
+  const pool1 = new JsonlWorkerPool(1);
 
-  await run('store rows + exact bytes only', async () => {
+  await run('store rows + exact bytes + proofs only', async () => {
     let n = 0;
-    for (const row of store.iterateMeasurements(filter, { order: 'asc' })) if (row.raw.length > 0) n += 1;
+    for (const row of store.iterateMeasurements(filter, { order: 'asc', pageSize: 2000, withProofs: true })) if (row.raw.length > 0) n += 1;
     return n;
   });
-  const formats: [string, ExportFormatName, 'compact' | 'full'][] = [
-    ['csv', 'csv', 'compact'],
-    ['jsonl (compact proofs)', 'jsonl', 'compact'],
-    ['jsonl (full proofs)', 'jsonl', 'full'],
-    ['ooni.jsonl', 'ooni.jsonl', 'compact'],
+  // What the HTTP routes stream (exportChunks / exportChunksParallel), and
+  // the reference path they replaced for JSON Lines (exportLines: decode,
+  // steppeJson, JSON.stringify), which produces the same bytes.
+  const pool = new JsonlWorkerPool(2);
+  const formats: [string, ExportFormatName, 'compact' | 'full', 'chunks' | 'lines' | 1 | 2][] = [
+    ['csv', 'csv', 'compact', 'chunks'],
+    ['jsonl (compact proofs), main thread', 'jsonl', 'compact', 'chunks'],
+    ['jsonl (compact proofs), 1 worker', 'jsonl', 'compact', 1],
+    ['jsonl (compact proofs), 2 workers', 'jsonl', 'compact', 2],
+    ['jsonl (full proofs), main thread', 'jsonl', 'full', 'chunks'],
+    ['jsonl (compact proofs), before: exportLines', 'jsonl', 'compact', 'lines'],
+    ['ooni.jsonl', 'ooni.jsonl', 'compact', 'chunks'],
   ];
-  for (const [label, format, proofs] of formats) {
+  for (const [label, format, proofs, how] of formats) {
     await run(label, async (counter) => {
-      const rows = { rows: 0, firstStartMs: null, lastStartMs: null };
-      await pipeline(Readable.from(chunked(exportLines(store, filter, format, rows, { proofs }))), sink(counter));
+      const rows = newCounter();
+      const chunks = how === 'lines' ? chunked(exportLines(store, filter, format, rows, { proofs }))
+        : how === 'chunks' ? exportChunks(store, filter, format, rows, { proofs })
+          : exportChunksParallel(store, filter, format, how === 1 ? pool1 : pool, rows, { proofs });
+      await pipeline(Readable.from(chunks), sink(counter));
       return rows.rows;
     });
   }
-  await run('jsonl (compact proofs), gzip', async (counter) => {
-    const rows = { rows: 0, firstStartMs: null, lastStartMs: null };
-    await pipeline(Readable.from(chunked(exportLines(store, filter, 'jsonl', rows))), createGzip(), sink(counter));
+  await run('jsonl (compact proofs), gzip, main thread', async (counter) => {
+    const rows = newCounter();
+    await pipeline(Readable.from(exportChunks(store, filter, 'jsonl', rows)), createGzip(), sink(counter));
     return rows.rows;
   });
+  await pool.close();
+  await pool1.close();
+  let snapshots = 0;
   await run('snapshot (3 files, gzip, signed)', async (counter) => {
+    snapshots += 1;
+    const target = join(dir, `snapshot-${snapshots}`);
     const result = await writeSnapshot({
       source: store,
       query: parseExportQuery(new URLSearchParams(until === Number.MAX_SAFE_INTEGER ? '' : `until=${new Date(until).toISOString()}`)),
-      dir: join(dir, 'snapshot'),
+      dir: target,
       keys: generateSigningKeyPair(),
       clock: new ManualClock(Date.now()),
     });
     counter.bytes = result.manifest.files.reduce((s, f) => s + f.bytes, 0);
+    rmSync(target, { recursive: true, force: true });
     return result.manifest.row_count;
   });
 } finally {

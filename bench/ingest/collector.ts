@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 
 // The collector under benchmark, in its own process: http.Server + attachIngest
 // + SqliteStore. Prints "LISTENING <port>"; answers "stats" on IPC with its
-// peak RSS and CPU time. Usage: spawned by run.ts / ../connections/run.ts.
+// peak RSS and CPU time; exits on "stop" (a --cpu-prof profile is written
+// then). Usage: spawned by run.ts / ../connections/run.ts.
 type Ingest = typeof import('../../collector/src/ingest/index.js');
 type Store = typeof import('../../collector/src/store/sqlite-store.js');
 const root = new URL('../../../../', import.meta.url);
@@ -12,14 +13,17 @@ const { attachIngest } = (await import(new URL('collector/dist/ingest/index.js',
 const { openSqliteStore } = (await import(new URL('collector/dist/store/sqlite-store.js', root).href)) as Store;
 
 const { values } = parseArgs({ options: {
-  db: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, 'group-max': { type: 'string', default: '64' },
+  db: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, 'group-max': { type: 'string' }, 'group-measurements': { type: 'string' },
   deflate: { type: 'boolean', default: true }, 'no-deflate': { type: 'boolean', default: false },
 } });
 const store = openSqliteStore(values.db ?? ':memory:');
 const server = createServer((_req, res) => res.writeHead(404).end());
 const ingest = attachIngest(server, {
   store,
-  groupCommit: { maxBatches: Number(values['group-max']) },
+  groupCommit: {
+    ...(values['group-max'] === undefined ? {} : { maxBatches: Number(values['group-max']) }),
+    ...(values['group-measurements'] === undefined ? {} : { maxMeasurements: Number(values['group-measurements']) }),
+  },
   perMessageDeflate: !values['no-deflate'],
   limits: { maxBatchesPerSecond: 1000, maxInFlight: 16 },
   maxConnections: 100_000,

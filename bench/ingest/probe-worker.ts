@@ -97,13 +97,15 @@ if (rate === 0) {
 await new Promise((r) => setTimeout(r, Number(values['warmup-ms'])));
 measuring = true;
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 await new Promise((r) => setTimeout(r, Number(values['duration-ms'])));
 measuring = false;
 const elapsed = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
 stopping = true;
 if (pacer !== undefined) clearInterval(pacer);
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-process.stdout.write(`${JSON.stringify({ acked, elapsedMs: elapsed, batches: latencies.length, p50: pct(0.5), p99: pct(0.99), errors, latencies: latencies.filter((_, i) => i % 10 === 0) })}\n`);
+process.stdout.write(`${JSON.stringify({ acked, elapsedMs: elapsed, batches: latencies.length, p50: pct(0.5), p99: pct(0.99), errors, cpuUs: cpu.user + cpu.system, latencies: latencies.filter((_, i) => i % 10 === 0) })}\n`);
 for (const s of sims) s.ws.terminate();
 process.exit(0);

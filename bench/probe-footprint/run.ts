@@ -19,6 +19,9 @@ import { buildConfigDocument, COLLECTOR_BUNDLE_FILE, CONSENT_VERSION, CORE_TARGE
 //   node bench/dist/bench/probe-footprint/run.js [--idle-seconds 20] [--concurrency 4]
 const { values } = parseArgs({ options: {
   'idle-seconds': { type: 'string', default: '20' },
+  // How long a daemon stays up after its run before the "idle after a run"
+  // sample: the state a daemon spends most of its life in between runs.
+  'after-run-seconds': { type: 'string', default: '15' },
   concurrency: { type: 'string', default: '4' },
   'timeout-ms': { type: 'string', default: '15000' },
   // V8 flags for the probe processes, e.g. "--max-semi-space-size=1" (what the unit and images set).
@@ -31,6 +34,7 @@ const { values } = parseArgs({ options: {
 } });
 const only = new Set(values.only.split(','));
 const idleSeconds = Number(values['idle-seconds']);
+const afterRunSeconds = Number(values['after-run-seconds']);
 const concurrency = Number(values.concurrency);
 /** The repository root, from wherever this file was compiled to. */
 function repoRoot(): string {
@@ -96,7 +100,10 @@ function dataDir(name: string, entries: readonly { url: string; categoryCode: st
   return dir;
 }
 
-interface ProcSample { rssKiB: number; hwmKiB: number; cpuS: number }
+// VmRSS = RssAnon (heap, malloc: the process's own) + RssFile (pages of the
+// node binary, ICU data and shared libraries: shared with other processes
+// and reclaimable by the kernel) + RssShmem.
+interface ProcSample { rssKiB: number; anonKiB: number; fileKiB: number; hwmKiB: number; cpuS: number }
 function sample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -104,7 +111,7 @@ function sample(pid: number): ProcSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM'), cpuS: ticks / CLK_TCK };
+  return { rssKiB: kib('VmRSS'), anonKiB: kib('RssAnon'), fileKiB: kib('RssFile'), hwmKiB: kib('VmHWM'), cpuS: ticks / CLK_TCK };
 }
 
 /** Start a daemon, wait for `untilEvent` in its log, sample it, SIGTERM it. */
@@ -132,19 +139,19 @@ async function daemon(dir: string, runNow: boolean, idleMs: number) {
   await wait('daemon_started');
   const started = sample(pid);
   const startupMs = performance.now() - t0;
-  let idle: ProcSample | undefined;
   let finished: Record<string, unknown> | undefined;
+  let atRunEnd: ProcSample | undefined;
   if (runNow) {
     finished = await wait('run_finished');
-  } else {
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
-    idle = sample(pid);
+    atRunEnd = sample(pid);
   }
-  const end = sample(pid);
+  await new Promise((resolve) => setTimeout(resolve, idleMs));
+  const idle = sample(pid);
+  const end = idle;
   clearInterval(sampler);
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { startupMs, started, idle, end, maxSampledRssKiB: maxRss, finished, exitCode: code, events: events.length };
+  return { startupMs, started, idle, atRunEnd: atRunEnd ?? end, end, maxSampledRssKiB: maxRss, finished, exitCode: code, events: events.length };
 }
 
 const mib = (kib: number): number => Number((kib / 1024).toFixed(1));
@@ -157,6 +164,8 @@ try {
     startup_ms: Math.round(idle.startupMs),
     rss_after_start_mib: mib(idle.started.rssKiB),
     rss_idle_mib: mib(idle.idle?.rssKiB ?? NaN),
+    anon_idle_mib: mib(idle.idle?.anonKiB ?? NaN),
+    file_idle_mib: mib(idle.idle?.fileKiB ?? NaN),
     peak_rss_mib: mib(idle.end.hwmKiB),
     cpu_s_startup: idle.started.cpuS,
     cpu_s_idle: Number(((idle.idle?.cpuS ?? 0) - idle.started.cpuS).toFixed(2)),
@@ -165,7 +174,7 @@ try {
   };
   for (const [name, entries] of [['core', core], ['kz', kz]] as const) {
     if (!only.has(name)) continue;
-    const run = await daemon(dataDir(name, entries), true, 0);
+    const run = await daemon(dataDir(name, entries), true, afterRunSeconds * 1000);
     const f = run.finished ?? {};
     results[name] = {
       targets: f['targets'],
@@ -173,10 +182,15 @@ try {
       outcome: f['outcome'],
       run_wall_s: Number((Number(f['duration_ms']) / 1000).toFixed(1)),
       rss_after_start_mib: mib(run.started.rssKiB),
-      peak_rss_mib: mib(run.end.hwmKiB),
-      rss_at_end_mib: mib(run.end.rssKiB),
+      peak_rss_mib: mib(run.atRunEnd.hwmKiB),
+      rss_at_end_mib: mib(run.atRunEnd.rssKiB),
+      anon_at_end_mib: mib(run.atRunEnd.anonKiB),
+      rss_idle_after_run_mib: mib(run.idle?.rssKiB ?? NaN),
+      anon_idle_after_run_mib: mib(run.idle?.anonKiB ?? NaN),
+      file_idle_after_run_mib: mib(run.idle?.fileKiB ?? NaN),
+      idle_after_run_seconds: afterRunSeconds,
       cpu_s_startup: run.started.cpuS,
-      cpu_s_run: Number((run.end.cpuS - run.started.cpuS).toFixed(2)),
+      cpu_s_run: Number((run.atRunEnd.cpuS - run.started.cpuS).toFixed(2)),
       bytes_moved: f['bytes_moved'],
       bytes_per_target: Math.round(Number(f['bytes_moved']) / Math.max(1, Number(f['targets']))),
       verdicts: f['verdicts'],

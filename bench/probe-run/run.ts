@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { generateSigningKeyPair, parseCidrList, probeIdFromPublicKey } from '@steppe/shared';
 import { measureTargets, type Target } from 'steppe-probe';
 
@@ -16,7 +17,13 @@ const { values } = parseArgs({ options: {
   targets: { type: 'string', default: '100' },
   concurrency: { type: 'string', default: '8' },
   'timeout-ms': { type: 'string', default: '10000' },
+  // Measure without the V8 setting the probe's CLI applies to itself
+  // (probe/src/cli/v8-tuning.ts: `--liftoff-only` for every command).
+  'no-v8-tuning': { type: 'boolean', default: false },
 } });
+// As `steppe-probe measure` does before its first request (undici, and its
+// llhttp WebAssembly, load with it): a library embedding the engine decides this itself.
+if (!values['no-v8-tuning']) setFlagsFromString('--liftoff-only');
 const count = Number(values.targets);
 const concurrency = Number(values.concurrency);
 
@@ -79,6 +86,9 @@ const wallMs = performance.now() - t0;
 clearInterval(sampler);
 const usageAfter = process.resourceUsage();
 const peakRssKiB = usageAfter.maxRSS;
+// After the run: anonymous memory (the process's own) vs file-backed pages (node binary, ICU, libraries).
+const status = readFileSync('/proc/self/status', 'utf8');
+const statusMiB = (field: string): number => Number((Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024).toFixed(1));
 const loadAverage = (await import('node:os')).loadavg()[0] ?? 0;
 labProcess.stdin.end();
 await new Promise((resolve) => labProcess.once('exit', resolve));
@@ -94,6 +104,10 @@ process.stdout.write(`${JSON.stringify({
   load_average_1m: Number(loadAverage.toFixed(2)),
   peak_rss_mib: Number((peakRssKiB / 1024).toFixed(1)),
   rss_before_mib: Number((rssBefore / 1024).toFixed(1)),
+  rss_at_end_mib: statusMiB('VmRSS'),
+  anon_at_end_mib: statusMiB('RssAnon'),
+  file_at_end_mib: statusMiB('RssFile'),
+  v8_tuning: !values['no-v8-tuning'],
   peak_heap_mib: Number((peakHeap / 1048576).toFixed(1)),
   bytes_sent: sent,
   bytes_received: received,

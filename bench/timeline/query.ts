@@ -1,14 +1,30 @@
 import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeMeasurement, measurementToJson } from '@steppe/shared';
-import { buildTimeline, detectEpisodes, openSqliteStore } from 'steppe-collector';
+import {
+  ByteWriter,
+  JsonlWorkerPool,
+  MeasurementTranscoder,
+  UnsupportedSchemaError,
+  buildTimeline,
+  chunked,
+  detectEpisodes,
+  exportChunks,
+  exportChunksParallel,
+  exportLines,
+  measurementJsonPlan,
+  newCounter,
+  openSqliteStore,
+} from 'steppe-collector';
 
 // Query figures on a database made by generate.js. Usage:
-//   node bench/dist/bench/timeline/query.js --db /tmp/steppe-bench/bench.db [--export 300000]
+//   node bench/dist/bench/timeline/query.js --db /tmp/steppe-bench/bench.db [--export 100000] [--export-reference 20000]
 const { values } = parseArgs({ options: {
   db: { type: 'string', default: '/tmp/steppe-bench/bench.db' },
   runs: { type: 'string', default: '15' },
-  export: { type: 'string', default: '300000' },
+  export: { type: 'string', default: '100000' },
+  'export-reference': { type: 'string', default: '20000' },
 } });
 const runs = Number(values.runs);
 const start = Date.UTC(2020, 11, 1);
@@ -30,7 +46,7 @@ function measure(label: string, fn: () => number): void {
   }
   times.sort((a, b) => a - b);
   const q = (p: number): string => (times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0).toFixed(1);
-  process.stdout.write(`${label}: first ${coldMs.toFixed(1)} ms, median ${q(0.5)} ms, p90 ${q(0.9)} ms (${size} items)\n`);
+  process.stdout.write(`${label}: first ${coldMs.toFixed(1)} ms, median ${q(0.5)} ms, p90 ${q(0.9)} ms (${size} items; load ${(loadavg()[0] ?? 0).toFixed(1)})\n`);
 }
 
 const total = store.countMeasurements({});
@@ -61,28 +77,100 @@ for (const e of episodes) {
   process.stdout.write(`  ${e.kind} AS${e.asn} ${e.domain ?? '*'} ${new Date(e.onsetMs).toISOString()} → ${new Date(e.endMs).toISOString()} probes=${e.probes} n=${e.measurements} types=${e.blockingTypes.join('/')} conf=${e.confidence}\n`);
 }
 
-// Export: rows streamed from the store, then serialized as JSON Lines.
-const limit = Number(values.export);
-const filter = { since: start + 10 * 86_400_000 };
-let n = 0;
-let rawBytes = 0;
-let t = performance.now();
-for (const m of store.iterateMeasurements(filter, { pageSize: 5000 })) {
-  rawBytes += m.raw.length;
-  if ((n += 1) >= limit) break;
+// Export figures: each run 3 times, median reported with the load average
+// (the machine is shared). "CPU" divides by this process's user+system time
+// (every thread of it), the steadier figure when other jobs compete.
+interface Run { rows: number; bytes: number; wallS: number; cpuS: number }
+async function exportFigure(label: string, fn: () => Promise<{ rows: number; bytes: number }> | { rows: number; bytes: number }): Promise<void> {
+  const runs: Run[] = [];
+  const load = [loadavg()[0] ?? 0];
+  for (let i = 0; i < 3; i += 1) {
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const { rows, bytes } = await fn();
+    const wallS = (performance.now() - t) / 1000;
+    const used = process.cpuUsage(cpu);
+    runs.push({ rows, bytes, wallS, cpuS: (used.user + used.system) / 1e6 });
+    load.push(loadavg()[0] ?? 0);
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1] ?? 0;
+  const wall = median(runs.map((r) => r.rows / r.wallS));
+  const cpu = median(runs.map((r) => r.rows / r.cpuS));
+  const first = runs[0] ?? { rows: 0, bytes: 0 };
+  process.stdout.write(`${label}: median ${Math.round(wall)} measurements/s (wall), ${Math.round(cpu)}/s of CPU; runs ${runs.map((r) => Math.round(r.rows / r.wallS)).join(' / ')}; ${first.rows} rows, ${Math.round(first.bytes / first.rows)} B each, ${(first.bytes / 2 ** 20 / median(runs.map((r) => r.wallS))).toFixed(0)} MiB/s; load ${load.map((l) => l.toFixed(1)).join(' → ')}\n`);
 }
-const iterS = (performance.now() - t) / 1000;
-process.stdout.write(`export, store only (rows + exact bytes restored): ${Math.round(n / iterS)} measurements/s (${n}, ${(rawBytes / n).toFixed(0)} B each)\n`);
-n = 0;
-let out = 0;
-t = performance.now();
-for (const m of store.iterateMeasurements(filter, { pageSize: 5000 })) {
-  const d = decodeMeasurement(m.raw);
-  if (!d.ok) throw d.error;
-  out += JSON.stringify(measurementToJson(d.value)).length + 1;
-  if ((n += 1) >= limit) break;
+
+// The first `count` measurements from day 10 on, as a time filter.
+function firstRows(count: number): { since: number; until: number } {
+  const since = start + 10 * 86_400_000;
+  let k = 0;
+  for (const r of store.iterateRecords({ since }, { pageSize: 10_000 })) {
+    if ((k += 1) > count) return { since, until: r.startMs };
+  }
+  return { since, until: end };
 }
-const jsonS = (performance.now() - t) / 1000;
-process.stdout.write(`export as JSONL via measurementToJson: ${Math.round(n / jsonS)} measurements/s (${n}, ${(out / n).toFixed(0)} chars each, ${(out / jsonS / 2 ** 20).toFixed(1)} MiB/s)\n`);
+const filter = firstRows(Number(values.export));
+const small = firstRows(Number(values['export-reference']));
+const plan = measurementJsonPlan();
+if (plan instanceof UnsupportedSchemaError) throw plan;
+
+await exportFigure('export, store only (rows + exact bytes + proofs)', () => {
+  let rows = 0;
+  let bytes = 0;
+  for (const m of store.iterateMeasurements(filter, { pageSize: 2000, withProofs: true })) {
+    rows += 1;
+    bytes += m.raw.length;
+  }
+  return { rows, bytes };
+});
+for (const omitDefaults of [false, true]) {
+  await exportFigure(`measurement JSON only (store + transcoder${omitDefaults ? ', defaults omitted' : ', = JSON.stringify(measurementToJson)'})`, () => {
+    const t = new MeasurementTranscoder(plan, { omitDefaults });
+    const out = new ByteWriter();
+    let rows = 0;
+    let bytes = 0;
+    for (const m of store.iterateMeasurements(filter, { pageSize: 2000 })) {
+      if (!t.writeMeasurementJson(out, m.raw)) throw new Error('transcoder gave up on a stored measurement');
+      out.byte(10);
+      rows += 1;
+      if (out.pos >= 65_536) bytes += out.take().length;
+    }
+    return { rows, bytes: bytes + out.take().length };
+  });
+}
+await exportFigure('JSONL export (Steppe schema, compact proofs), main thread: exportChunks', () => {
+  const counter = newCounter();
+  let bytes = 0;
+  for (const chunk of exportChunks(store, filter, 'jsonl', counter)) bytes += chunk.length;
+  return { rows: counter.rows, bytes };
+});
+for (const workers of [1, 2]) {
+  const pool = new JsonlWorkerPool(workers);
+  await exportFigure(`JSONL export, ${workers} worker thread${workers > 1 ? 's' : ''}: exportChunksParallel`, async () => {
+    const counter = newCounter();
+    let bytes = 0;
+    for await (const chunk of exportChunksParallel(store, filter, 'jsonl', pool, counter)) bytes += chunk.length;
+    return { rows: counter.rows, bytes };
+  });
+  await pool.close();
+}
+// Before: the reference paths, on fewer rows.
+await exportFigure('before: JSON.stringify(measurementToJson(decode))', () => {
+  let rows = 0;
+  let bytes = 0;
+  for (const m of store.iterateMeasurements(small, { pageSize: 2000 })) {
+    const d = decodeMeasurement(m.raw);
+    if (!d.ok) throw d.error;
+    bytes += Buffer.byteLength(JSON.stringify(measurementToJson(d.value))) + 1;
+    rows += 1;
+  }
+  return { rows, bytes };
+});
+await exportFigure('before: JSONL export via exportLines (decode, steppeJson, JSON.stringify)', () => {
+  const counter = newCounter();
+  let bytes = 0;
+  for (const chunk of chunked(exportLines(store, small, 'jsonl', counter))) bytes += Buffer.byteLength(chunk);
+  return { rows: counter.rows, bytes };
+});
 
 store.close();

@@ -12,7 +12,11 @@ export type MeasurementJson = { [key: string]: Json };
 // measurementToJson for millions of measurements).
 const SNAKE = new Map<string, string>();
 
-function snake(key: string): string {
+/**
+ * The JSON key of a protobufjs field name (camelCase → snake_case, e.g.
+ * `t0Ms` → `t0_ms`): what measurementToJson writes for every key.
+ */
+export function jsonFieldName(key: string): string {
   let out = SNAKE.get(key);
   if (out === undefined) {
     out = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -32,6 +36,16 @@ export function derToPem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
+/**
+ * The conversion measurementToJson applies to a value of protobufjs's
+ * `toObject` output found under `key`: snake_case keys, digests in hex,
+ * certificates in PEM. Exported for the exporters' wire-to-JSON transcoder,
+ * which must produce exactly the same JSON.
+ */
+export function toJsonValue(value: unknown, key: string): Json {
+  return convert(value, key);
+}
+
 function convert(value: unknown, key: string): Json {
   if (Array.isArray(value)) {
     if (key === 'peer_certificates') {
@@ -46,7 +60,7 @@ function convert(value: unknown, key: string): Json {
     // for...in over toObject()'s plain objects: the own keys, in Object.entries order, without the pairs.
     for (const k in object) {
       if (!Object.hasOwn(object, k)) continue;
-      const sk = snake(k);
+      const sk = jsonFieldName(k);
       const converted = convert(object[k], sk);
       out[sk] = sk.endsWith('sha256') ? base64ToHex(converted) : converted;
     }

@@ -39,6 +39,7 @@ interface ListedMeasurement {
   readonly probe_asn: number;
   readonly probe_cc: string;
   readonly domain: string;
+  readonly category_code: string;
   readonly verdict: string;
   readonly blocking_type: string;
   readonly anomaly: boolean;
@@ -134,6 +135,9 @@ describe('the shortened demo of 6 December 2020', () => {
     expect(totals.result.measurement_count).toBe(expected.total);
     expect(listed).toHaveLength(expected.total);
     expect(new Set(listed.map((m) => m.measurement_id)).size).toBe(expected.total);
+    // Core-list metadata travels with each measurement.
+    const categories = new Map(listed.map((m) => [m.domain, m.category_code]));
+    expect(Object.fromEntries(categories)).toEqual({ 'www.facebook.com': 'GRP', 'www.youtube.com': 'MMED', 'vlast.kz': 'NEWS' });
     for (const p of run.result.probes) {
       const mine = listed.filter((m) => m.probe_id === p.probeId);
       expect(mine, p.name).toHaveLength(expected.perProbe.get(p.name) ?? -1);

@@ -25,6 +25,9 @@ interface CachedBatch {
   readonly digests: ReadonlySet<string>;
 }
 
+/** Rows per store page during an export. */
+const EXPORT_PAGE_ROWS = 1_000;
+
 // Batches remembered when proofs are looked up: rows in start-time order
 // mostly come batch by batch, so a few dozen cover the interleaving of probes.
 const PROOF_CACHE_BATCHES = 64;
@@ -68,7 +71,9 @@ class ProofFinder {
  */
 export function* exportRows(source: ExportSource, filter: MeasurementFilter, withProofs: boolean): Generator<ProvenRow, void, undefined> {
   const finder = new ProofFinder(source);
-  for (const row of source.iterateMeasurements(filter, { order: 'asc' })) {
+  // Large pages: an export reads every row anyway. The store attaches proofs
+  // when it can (one lookup per batch); otherwise they are found below.
+  for (const row of source.iterateMeasurements(filter, withProofs ? { order: 'asc', pageSize: EXPORT_PAGE_ROWS, withProofs: true } : { order: 'asc', pageSize: EXPORT_PAGE_ROWS })) {
     if (!withProofs || row.source !== 'steppe') {
       yield { ...row, proof: row.proof ?? null };
     } else if (row.proof !== undefined) {

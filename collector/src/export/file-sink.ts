@@ -51,12 +51,21 @@ export class FileSink {
     return this.#length >= EXPORT_CHUNK_CHARS ? this.#flush() : undefined;
   }
 
-  async #flush(): Promise<void> {
+  /** Append a chunk of bytes (UTF-8 text, best ~64 KiB) after any pending text; await it before writing more. */
+  writeBytes(chunk: Buffer): Promise<void> {
+    return this.#flush(chunk);
+  }
+
+  async #flush(bytes?: Buffer): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
-    const chunk = this.#parts.join('');
+    const text = this.#parts.join('');
     this.#parts = [];
     this.#length = 0;
-    if (chunk.length === 0) return;
+    if (text.length > 0) await this.#put(text);
+    if (bytes !== undefined && bytes.length > 0) await this.#put(bytes);
+  }
+
+  async #put(chunk: string | Buffer): Promise<void> {
     if (!this.#head.write(chunk)) {
       // Wait for the disk, or for the pipeline to fail (then 'drain' never comes).
       await Promise.race([once(this.#head, 'drain'), this.#done]);

@@ -2,6 +2,10 @@ import type { IterateOptions, MeasurementFilter, MeasurementRecord } from '../st
 import { csvHeader, csvRow } from './csv.js';
 import { type ExportSource, decodeStored, exportRows } from './export-row.js';
 import { ooniJsonLine } from './ooni-jsonl.js';
+import { ByteWriter } from './byte-writer.js';
+import { PageBuilder } from './jsonl-page.js';
+import type { JsonlWorkerPool } from './jsonl-pool.js';
+import { SteppeLineWriter } from './steppe-line-writer.js';
 import { type ProofMode, ProofWriter, steppeJsonLine } from './steppe-jsonl.js';
 
 /** The export formats. */
@@ -102,6 +106,88 @@ export function* exportLines(
       throw new Error(`unknown format ${String(never)}`);
     }
   }
+}
+
+/** Bytes per chunk of exportChunks. */
+export const EXPORT_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The bytes of one export in chunks of about 64 KiB: exactly the text of
+ * `exportLines` (header first for CSV, ascending start time), lazily. JSON
+ * Lines are written by SteppeLineWriter, which turns each stored
+ * measurement's bytes into JSON without decoding it into objects; what the
+ * HTTP routes and snapshots stream.
+ */
+export function* exportChunks(
+  source: RecordSource,
+  filter: MeasurementFilter,
+  format: ExportFormatName,
+  counter: ExportCounter = newCounter(),
+  options: { readonly proofs?: ProofMode } = {},
+): Generator<Buffer, void, undefined> {
+  const out = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
+  if (format === 'jsonl') {
+    const writer = new SteppeLineWriter(new ProofWriter(options.proofs ?? 'compact'));
+    for (const row of exportRows(source, filter, true)) {
+      count(counter, row.startMs);
+      writer.write(out, row);
+      if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
+    }
+  } else {
+    for (const line of exportLines(source, filter, format, counter, options)) {
+      out.utf8(line);
+      if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
+    }
+  }
+  if (out.pos > 0) yield out.take();
+}
+
+/** Rows and bytes of stored measurements per page handed to a worker. */
+const PAGE_ROWS = 256;
+const PAGE_BYTES = 1 << 20;
+/** Pages queued per worker: enough to keep it busy while the main thread reads a page of the store. */
+const IN_FLIGHT_PER_WORKER = 4;
+
+/**
+ * exportChunks with the JSON Lines written by worker threads: the main
+ * thread reads the store page by page and ships rows to the pool, keeping at
+ * most IN_FLIGHT_PER_WORKER pages per worker in flight, and yields their bytes in order —
+ * the same bytes as exportChunks. Lazy as exportChunks: the store is read
+ * only as fast as the consumer takes chunks. Other formats run on the main
+ * thread.
+ */
+export async function* exportChunksParallel(
+  source: RecordSource,
+  filter: MeasurementFilter,
+  format: ExportFormatName,
+  pool: JsonlWorkerPool,
+  counter: ExportCounter = newCounter(),
+  options: { readonly proofs?: ProofMode } = {},
+): AsyncGenerator<Buffer, void, undefined> {
+  if (format !== 'jsonl' || !pool.available) {
+    yield* exportChunks(source, filter, format, counter, options);
+    return;
+  }
+  const pages = new PageBuilder(options.proofs ?? 'compact');
+  const inFlight: Promise<Buffer>[] = [];
+  const send = (): void => {
+    const done = pool.run(pages.take());
+    done.catch(() => undefined); // awaited in order below; not unhandled if the consumer stops first
+    inFlight.push(done);
+  };
+  for (const row of exportRows(source, filter, true)) {
+    count(counter, row.startMs);
+    pages.add(row);
+    if (pages.rows >= PAGE_ROWS || pages.bytes >= PAGE_BYTES) {
+      send();
+      while (inFlight.length >= IN_FLIGHT_PER_WORKER * pool.size) {
+        const first = inFlight.shift();
+        if (first !== undefined) yield await first;
+      }
+    }
+  }
+  if (pages.rows > 0) send();
+  for (let first = inFlight.shift(); first !== undefined; first = inFlight.shift()) yield await first;
 }
 
 /** Chunk size handed to streams: large enough to amortise calls, small enough to keep memory flat. */

@@ -6,6 +6,7 @@ export { CSV_COLUMNS, CSV_COLUMNS_VERSION, type CsvColumn, csvField, csvHeader, 
 export { type ExportRow, type ExportSource, type ProvenRow, decodeStored, exportRows } from './export-row.js';
 export { DigestStream, FileSink } from './file-sink.js';
 export {
+  EXPORT_CHUNK_BYTES,
   EXPORT_CHUNK_CHARS,
   EXPORT_FORMAT_NAMES,
   EXPORT_FORMATS,
@@ -14,6 +15,8 @@ export {
   type ExportFormatName,
   type RecordSource,
   chunked,
+  exportChunks,
+  exportChunksParallel,
   exportLines,
   newCounter,
 } from './formats.js';
@@ -44,5 +47,10 @@ export { type ExportRouteDeps, registerExportRoutes } from './routes.js';
 export { type SnapshotOptions, type SnapshotResult, describeSnapshot, isSnapshotId, snapshotId, writeSnapshot } from './snapshot.js';
 export { PROOF_MODES, type ProofMode, ProofWriter, STEPPE_JSONL_SCHEMA_VERSION, batchIdOf, steppeJson, steppeJsonLine } from './steppe-jsonl.js';
 export { openMaybeGzip } from './maybe-gzip.js';
+export { ByteWriter } from './byte-writer.js';
+export { type MessagePlan, UnsupportedSchemaError, measurementJsonPlan } from './json-plan.js';
+export { type TranscodedFacts, type TranscoderOptions, MeasurementTranscoder } from './measurement-transcoder.js';
+export { SteppeLineWriter } from './steppe-line-writer.js';
+export { JsonlWorkerPool } from './jsonl-pool.js';
 export { type ProofFailure, type ProofVerification, verifyJsonlProofs } from './verify-proofs.js';
 export { type FileCheck, type SnapshotVerification, type VerifyOptions, verifySnapshot } from './verify-snapshot.js';

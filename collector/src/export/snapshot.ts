@@ -8,7 +8,8 @@ import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../version.js';
 import { CSV_COLUMNS_VERSION, csvHeader, csvRow } from './csv.js';
 import { decodeStored, exportRows } from './export-row.js';
 import { FileSink } from './file-sink.js';
-import { EXPORT_FORMATS, type ExportFormatName, type RecordSource } from './formats.js';
+import { ByteWriter } from './byte-writer.js';
+import { EXPORT_CHUNK_BYTES, EXPORT_FORMATS, type ExportFormatName, type RecordSource } from './formats.js';
 import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -22,7 +23,8 @@ import {
 } from './manifest.js';
 import { ooniJsonLine } from './ooni-jsonl.js';
 import { type ExportQuery, orderedQuery } from './query.js';
-import { ProofWriter, STEPPE_JSONL_SCHEMA_VERSION, steppeJsonLine } from './steppe-jsonl.js';
+import { SteppeLineWriter } from './steppe-line-writer.js';
+import { ProofWriter, STEPPE_JSONL_SCHEMA_VERSION } from './steppe-jsonl.js';
 
 /** Options of `writeSnapshot`. */
 export interface SnapshotOptions {
@@ -100,7 +102,8 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
   let first: number | null = null;
   let last: number | null = null;
   try {
-    const proofs = new ProofWriter('compact');
+    const jsonl = new SteppeLineWriter(new ProofWriter('compact'));
+    const jsonlBytes = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
     await sinks.csv.write(csvHeader());
     for (const row of exportRows(options.source, filter, true)) {
       if (rows % 512 === 0) {
@@ -109,12 +112,11 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
         // probes and other clients between pages of a long snapshot.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const decoded = decodeStored(row);
-      const a = sinks.jsonl.write(steppeJsonLine(row, decoded, proofs));
-      if (a !== undefined) await a;
+      jsonl.write(jsonlBytes, row);
+      if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
       const b = sinks.csv.write(csvRow(row));
       if (b !== undefined) await b;
-      const c = sinks['ooni.jsonl'].write(ooniJsonLine(row, decoded));
+      const c = sinks['ooni.jsonl'].write(ooniJsonLine(row, decodeStored(row)));
       if (c !== undefined) await c;
       rows += 1;
       const verdict = row.verdict === '' ? 'undetermined' : row.verdict;
@@ -122,6 +124,7 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
       if (first === null || row.startMs < first) first = row.startMs;
       if (last === null || row.startMs > last) last = row.startMs;
     }
+    await sinks.jsonl.writeBytes(jsonlBytes.take());
     const files: ManifestFile[] = [];
     for (const format of order) {
       const { bytes, sha256 } = await sinks[format].finish();

@@ -36,13 +36,20 @@ export class ProofWriter {
       batch_id: batchId,
       batch_sequence: p.sequence,
     };
-    if (this.mode === 'full' || !this.#written.has(batchId)) {
+    if (this.claimHeader(batchId)) {
       out['batch_header'] = base64(p.header);
       out['signature'] = base64(p.signature);
       out['public_key'] = base64(p.publicKey);
-      if (this.mode === 'compact') this.#written.add(batchId);
     }
     return out;
+  }
+
+  /** Whether the line being written carries the batch's header, signature and key (then remembered as written). */
+  claimHeader(batchId: string): boolean {
+    if (this.mode === 'full') return true;
+    if (this.#written.has(batchId)) return false;
+    this.#written.add(batchId);
+    return true;
   }
 }
 

@@ -4,8 +4,14 @@ import type { IngestMetrics } from './metrics.js';
 
 /** Options of the group committer. */
 export interface GroupCommitOptions {
-  /** Most batches per transaction (1 disables grouping). Default 64. */
+  /** Most batches per transaction (1 disables grouping). Default 1,000. */
   readonly maxBatches?: number;
+  /**
+   * Most measurements per transaction (default 10,000): bounds how long one
+   * commit holds the event loop (~0.3 s at the store's rate) and the memory
+   * of what waits for it. A single batch larger than this is committed alone.
+   */
+  readonly maxMeasurements?: number;
   /**
    * How long the first batch of a group may wait for company, ms. 0 (the
    * default) commits at the next turn of the event loop: whatever arrived in
@@ -25,20 +31,31 @@ interface Pending {
  * (one fsync for many batches), then settles each caller with its own
  * result. If a group fails, each batch is retried alone so one bad batch
  * cannot fail its neighbours.
+ *
+ * The group size adapts to the load: the store commits synchronously, so
+ * while one commit runs, the sockets fill; the next turn of the event loop
+ * reads and verifies all of it, and the commit after that takes everything
+ * queued (up to the caps) — under light load a batch commits alone at once,
+ * under heavy load each fsync is shared by hundreds of batches (docs/design/
+ * dd-002-uplink.md, bench/ingest).
  */
 export class GroupCommitter {
   readonly #store: IngestStore;
   readonly #metrics: IngestMetrics;
   readonly #maxBatches: number;
+  readonly #maxMeasurements: number;
   readonly #maxDelayMs: number;
   #queue: Pending[] = [];
+  /** Measurements in #queue. */
+  #queued = 0;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #idle: Array<() => void> = [];
 
   constructor(store: IngestStore, metrics: IngestMetrics, options: GroupCommitOptions = {}) {
     this.#store = store;
     this.#metrics = metrics;
-    this.#maxBatches = Math.max(1, options.maxBatches ?? 64);
+    this.#maxBatches = Math.max(1, options.maxBatches ?? 1_000);
+    this.#maxMeasurements = Math.max(1, options.maxMeasurements ?? 10_000);
     this.#maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
   }
 
@@ -51,18 +68,17 @@ export class GroupCommitter {
   submit(batch: IncomingBatch): Promise<CommitResult> {
     return new Promise<CommitResult>((resolve, reject) => {
       this.#queue.push({ batch, resolve, reject });
-      if (this.#queue.length >= this.#maxBatches) this.flush();
-      else this.#schedule();
+      this.#queued += batch.measurements.length;
+      // Full groups commit now; the rest at the next turn, with whatever else arrives.
+      while (this.#queue.length >= this.#maxBatches || this.#queued >= this.#maxMeasurements) this.#commit(this.#takeGroup());
+      if (this.#queue.length > 0) this.#schedule();
     });
   }
 
   /** Commit everything queued now. */
   flush(): void {
     this.#cancel();
-    while (this.#queue.length > 0) {
-      const group = this.#queue.splice(0, this.#maxBatches);
-      this.#commit(group);
-    }
+    while (this.#queue.length > 0) this.#commit(this.#takeGroup());
     const idle = this.#idle;
     this.#idle = [];
     for (const f of idle) f();
@@ -75,6 +91,20 @@ export class GroupCommitter {
       this.#idle.push(resolve);
       this.#schedule();
     });
+  }
+
+  /** The oldest queued batches, up to the caps (at least one). */
+  #takeGroup(): Pending[] {
+    let count = 0;
+    let measurements = 0;
+    for (const p of this.#queue) {
+      const n = p.batch.measurements.length;
+      if (count > 0 && (count >= this.#maxBatches || measurements + n > this.#maxMeasurements)) break;
+      count += 1;
+      measurements += n;
+    }
+    this.#queued -= measurements;
+    return this.#queue.splice(0, count);
   }
 
   #commit(group: Pending[]): void {

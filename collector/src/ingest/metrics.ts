@@ -29,7 +29,7 @@ export class IngestMetrics {
     this.errors = reuse(registry, 'steppe_ingest_errors_total', () => new Counter({ name: 'steppe_ingest_errors_total', help: 'Error frames sent to probes, by code.', labelNames: ['code'], registers: [registry] }));
     this.connections = reuse(registry, 'steppe_ingest_connections', () => new Gauge({ name: 'steppe_ingest_connections', help: 'Open probe connections.', registers: [registry] }));
     this.commitSeconds = reuse(registry, 'steppe_ingest_commit_seconds', () => new Histogram({ name: 'steppe_ingest_commit_seconds', help: 'Duration of one durable group commit.', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1], registers: [registry] }));
-    this.groupSize = reuse(registry, 'steppe_ingest_group_batches', () => new Histogram({ name: 'steppe_ingest_group_batches', help: 'Batches committed per transaction (group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [registry] }));
+    this.groupSize = reuse(registry, 'steppe_ingest_group_batches', () => new Histogram({ name: 'steppe_ingest_group_batches', help: 'Batches committed per transaction (group commit).', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], registers: [registry] }));
   }
 }
 

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 
 /**
- * The stored form of a measurement's encoded bytes (docs/design/dd-002-storage.md).
+ * The stored form of a measurement's encoded bytes (docs/design/dd-004-storage.md).
  *
  * Certificates and body prefixes repeat across thousands of measurements, so
  * the store keeps each distinct one once, keyed by SHA-256, and the
@@ -49,14 +49,13 @@ const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
-interface Span {
-  readonly start: number;
-  readonly end: number;
-}
-
 class Truncated extends Error {}
 
-function readVarint(buf: Uint8Array, pos: number, end: number): [value: number, next: number] {
+// Position after the varint that readVarint last read: module-level so the
+// hot path (SpanFinder, once per field) allocates nothing.
+let varintEnd = 0;
+
+function readVarint(buf: Uint8Array, pos: number, end: number): number {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i += 1) {
@@ -64,87 +63,173 @@ function readVarint(buf: Uint8Array, pos: number, end: number): [value: number, 
     const byte = buf[pos] ?? 0;
     pos += 1;
     value += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return [value, pos];
+    if ((byte & 0x80) === 0) {
+      varintEnd = pos;
+      return value;
+    }
     scale *= 128;
   }
   throw new Truncated();
 }
 
 /**
- * Walk the length-delimited fields of a message in buf[start, end); calls
- * `onLen(field, contentStart, contentEnd)` for each. Throws Truncated on
- * anything that is not well-formed protobuf wire format.
+ * The spans worth cutting, as flat [start, end, start, end, ...] offsets in
+ * order, from a walk of the wire format. This runs for every measurement
+ * ingested, so it allocates nothing per field: a cursor over the bytes
+ * (`#pos`, `#value`) instead of tuples and closures.
  */
-function walk(buf: Uint8Array, start: number, end: number, onLen: (field: number, s: number, e: number) => void): void {
-  let pos = start;
-  while (pos < end) {
-    const [key, afterKey] = readVarint(buf, pos, end);
-    const field = Math.floor(key / 8);
-    const wireType = key % 8;
-    pos = afterKey;
-    switch (wireType) {
-      case WIRE_VARINT:
-        pos = readVarint(buf, pos, end)[1];
-        break;
-      case WIRE_I64:
-        pos += 8;
-        break;
-      case WIRE_I32:
-        pos += 4;
-        break;
-      case WIRE_LEN: {
-        const [length, contentStart] = readVarint(buf, pos, end);
-        const contentEnd = contentStart + length;
-        if (contentEnd > end) throw new Truncated();
-        onLen(field, contentStart, contentEnd);
-        pos = contentEnd;
-        break;
-      }
-      default:
-        throw new Truncated(); // groups (3, 4) and reserved types: not ours to interpret
+class SpanFinder {
+  #buf: Uint8Array = new Uint8Array(0);
+  #pos = 0;
+  #value = 0;
+  #minBytes = 0;
+  #spans: number[] = [];
+
+  find(raw: Uint8Array, minBytes: number): number[] {
+    this.#buf = raw;
+    this.#minBytes = minBytes;
+    const spans: number[] = [];
+    this.#spans = spans;
+    try {
+      this.#message(0, raw.length, 0);
+    } finally {
+      this.#buf = new Uint8Array(0);
     }
-    if (pos > end) throw new Truncated();
+    return spans;
+  }
+
+  /**
+   * Walk the fields of the message in [start, end) at `depth`: 0 Measurement
+   * (into observations), 1 Observations (into tls_handshakes, http_requests),
+   * 2 TlsHandshake / 3 HttpRequest (cut peer_certificates / body_prefix).
+   * Throws Truncated on anything that is not well-formed wire format.
+   */
+  #message(start: number, end: number, depth: number): void {
+    this.#pos = start;
+    while (this.#pos < end) {
+      this.#varint(end);
+      const key = this.#value;
+      const field = Math.floor(key / 8);
+      switch (key % 8) {
+        case WIRE_VARINT:
+          this.#varint(end);
+          break;
+        case WIRE_I64:
+          this.#pos += 8;
+          break;
+        case WIRE_I32:
+          this.#pos += 4;
+          break;
+        case WIRE_LEN: {
+          this.#varint(end);
+          const s = this.#pos;
+          const e = s + this.#value;
+          if (e > end) throw new Truncated();
+          if (depth === 0) {
+            if (field === MEASUREMENT_OBSERVATIONS) this.#message(s, e, 1);
+          } else if (depth === 1) {
+            if (field === OBSERVATIONS_TLS) this.#message(s, e, 2);
+            else if (field === OBSERVATIONS_HTTP) this.#message(s, e, 3);
+          } else if ((depth === 2 && field === TLS_PEER_CERTIFICATES) || (depth === 3 && field === HTTP_BODY_PREFIX)) {
+            if (e - s >= this.#minBytes) this.#spans.push(s, e);
+          }
+          this.#pos = e;
+          break;
+        }
+        default:
+          throw new Truncated(); // groups (3, 4) and reserved types: not ours to interpret
+      }
+      if (this.#pos > end) throw new Truncated();
+    }
+  }
+
+  #varint(end: number): void {
+    this.#value = readVarint(this.#buf, this.#pos, end);
+    this.#pos = varintEnd;
   }
 }
 
-/** The spans of certificate and body-prefix contents worth cutting, in order. */
-function cutSpans(raw: Uint8Array, minBytes: number): Span[] {
-  const spans: Span[] = [];
-  const keep = (s: number, e: number): void => {
-    if (e - s >= minBytes) spans.push({ start: s, end: e });
-  };
-  walk(raw, 0, raw.length, (field, s, e) => {
-    if (field !== MEASUREMENT_OBSERVATIONS) return;
-    walk(raw, s, e, (obsField, os, oe) => {
-      if (obsField === OBSERVATIONS_TLS) {
-        walk(raw, os, oe, (f, fs, fe) => {
-          if (f === TLS_PEER_CERTIFICATES) keep(fs, fe);
-        });
-      } else if (obsField === OBSERVATIONS_HTTP) {
-        walk(raw, os, oe, (f, fs, fe) => {
-          if (f === HTTP_BODY_PREFIX) keep(fs, fe);
-        });
-      }
-    });
-  });
-  return spans;
+const finder = new SpanFinder();
+
+function varintLength(value: number): number {
+  let n = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) n += 1;
+  return n;
 }
 
-function writeVarint(out: number[], value: number): void {
+function putVarint(out: Uint8Array, pos: number, value: number): number {
   let v = value;
   while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
+    out[pos] = (v % 0x80) | 0x80;
+    pos += 1;
     v = Math.floor(v / 0x80);
   }
-  out.push(v);
+  out[pos] = v;
+  return pos + 1;
 }
 
 // crypto.hash (Node >= 20.12) is a one-shot digest without a Hash object: a
 // third of the cost for the kilobyte-sized fields hashed on every ingest.
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
-function sha256(data: Uint8Array): Uint8Array {
+/** SHA-256 of `data`. */
+export function sha256Of(data: Uint8Array): Uint8Array {
   return oneShot !== undefined ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
+}
+
+/** The spans to cut from `raw`, or none when it is not well-formed wire format. */
+function spansOf(raw: Uint8Array, minBlobBytes: number): number[] {
+  try {
+    return finder.find(raw, minBlobBytes);
+  } catch (err) {
+    if (!(err instanceof Truncated)) throw err;
+    return [];
+  }
+}
+
+/** Bytes of the compact form of `raw` with `spans` cut out. */
+function compactSize(raw: Uint8Array, spans: readonly number[]): number {
+  if (spans.length === 0) return raw.length + 1;
+  let size = 1 + varintLength(spans.length / 2);
+  let previousEnd = 0;
+  let cutBytes = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    const start = spans[i] ?? 0;
+    const end = spans[i + 1] ?? 0;
+    size += varintLength(start - previousEnd) + varintLength(end - start) + DIGEST_BYTES;
+    cutBytes += end - start;
+    previousEnd = end;
+  }
+  return size + raw.length - cutBytes;
+}
+
+/** Write the compact form into `out` (compactSize bytes); `digestAt(start, end)` gives each cut's SHA-256. */
+function writeCompact(raw: Uint8Array, spans: readonly number[], out: Uint8Array, digestAt: (start: number, end: number) => Uint8Array): void {
+  if (spans.length === 0) {
+    out[0] = FORMAT_PLAIN;
+    out.set(raw, 1);
+    return;
+  }
+  out[0] = FORMAT_SPLICED;
+  let pos = putVarint(out, 1, spans.length / 2);
+  let previousEnd = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    const start = spans[i] ?? 0;
+    const end = spans[i + 1] ?? 0;
+    pos = putVarint(out, pos, start - previousEnd);
+    pos = putVarint(out, pos, end - start);
+    out.set(digestAt(start, end), pos);
+    pos += DIGEST_BYTES;
+    previousEnd = end;
+  }
+  let from = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    const start = spans[i] ?? 0;
+    out.set(raw.subarray(from, start), pos);
+    pos += start - from;
+    from = spans[i + 1] ?? 0;
+  }
+  out.set(raw.subarray(from), pos);
 }
 
 /**
@@ -153,51 +238,43 @@ function sha256(data: Uint8Array): Uint8Array {
  * alters what a probe signed.
  */
 export function compactRaw(raw: Uint8Array, minBlobBytes: number = DEFAULT_MIN_BLOB_BYTES): CompactRaw {
-  let spans: Span[];
-  try {
-    spans = cutSpans(raw, minBlobBytes);
-  } catch (err) {
-    if (!(err instanceof Truncated)) throw err;
-    spans = [];
-  }
-  if (spans.length === 0) {
-    const compact = new Uint8Array(raw.length + 1);
-    compact[0] = FORMAT_PLAIN;
-    compact.set(raw, 1);
-    return { compact, blobs: [] };
-  }
+  const spans = spansOf(raw, minBlobBytes);
+  const compact = new Uint8Array(compactSize(raw, spans));
   const blobs: CutBlob[] = [];
-  const header: number[] = [FORMAT_SPLICED];
-  writeVarint(header, spans.length);
-  let cutBytes = 0;
-  for (const span of spans) cutBytes += span.end - span.start;
-  // Upper bound: header, per cut two varints (<= 10 bytes each) and a digest, the residual.
-  const compact = new Uint8Array(header.length + spans.length * (20 + DIGEST_BYTES) + raw.length - cutBytes);
-  compact.set(header, 0);
-  let pos = header.length;
-  let previousEnd = 0;
-  for (const span of spans) {
-    const data = raw.subarray(span.start, span.end);
-    const digest = sha256(data);
+  writeCompact(raw, spans, compact, (start, end) => {
+    const data = raw.subarray(start, end);
+    const digest = sha256Of(data);
     blobs.push({ sha256: digest, data });
-    const pair: number[] = [];
-    writeVarint(pair, span.start - previousEnd);
-    writeVarint(pair, span.end - span.start);
-    compact.set(pair, pos);
-    pos += pair.length;
-    compact.set(digest, pos);
-    pos += DIGEST_BYTES;
-    previousEnd = span.end;
+    return digest;
+  });
+  return { compact, blobs };
+}
+
+/**
+ * compactRaw for the ingest hot path: writes into one reused buffer (a
+ * view of it is valid until the next call — SQLite copies bound blobs) and
+ * asks `digestAt(raw, start, end)` for each cut's digest, so a cache can
+ * answer for contents it has seen without hashing or slicing them.
+ */
+export class RawCompactor {
+  readonly #minBlobBytes: number;
+  readonly #digestAt: (raw: Uint8Array, start: number, end: number) => Uint8Array;
+  #scratch = new Uint8Array(64 * 1024);
+
+  constructor(minBlobBytes: number, digestAt: (raw: Uint8Array, start: number, end: number) => Uint8Array) {
+    this.#minBlobBytes = minBlobBytes;
+    this.#digestAt = digestAt;
   }
-  let from = 0;
-  for (const span of spans) {
-    compact.set(raw.subarray(from, span.start), pos);
-    pos += span.start - from;
-    from = span.end;
+
+  /** The compact form of `raw`, in the reused buffer. */
+  compact(raw: Uint8Array): Uint8Array {
+    const spans = spansOf(raw, this.#minBlobBytes);
+    const size = compactSize(raw, spans);
+    if (size > this.#scratch.length) this.#scratch = new Uint8Array(Math.max(size, this.#scratch.length * 2));
+    const out = this.#scratch.subarray(0, size);
+    writeCompact(raw, spans, out, (start, end) => this.#digestAt(raw, start, end));
+    return out;
   }
-  compact.set(raw.subarray(from), pos);
-  pos += raw.length - from;
-  return { compact: compact.subarray(0, pos), blobs };
 }
 
 /** A parsed compact header: the references and where the residual starts. */
@@ -212,15 +289,13 @@ export function compactRefs(compact: Uint8Array): CompactRefs {
   if (format === FORMAT_PLAIN) return { refs: [], residualStart: 1 };
   if (format !== FORMAT_SPLICED) throw new RangeError(`unknown stored raw format ${String(format)}`);
   try {
-    let pos = 1;
-    let count: number;
-    [count, pos] = readVarint(compact, pos, compact.length);
+    const count = readVarint(compact, 1, compact.length);
+    let pos = varintEnd;
     const refs: { gap: number; length: number; sha256: Uint8Array }[] = [];
     for (let i = 0; i < count; i += 1) {
-      let gap: number;
-      let length: number;
-      [gap, pos] = readVarint(compact, pos, compact.length);
-      [length, pos] = readVarint(compact, pos, compact.length);
+      const gap = readVarint(compact, pos, compact.length);
+      const length = readVarint(compact, varintEnd, compact.length);
+      pos = varintEnd;
       if (pos + DIGEST_BYTES > compact.length) throw new Truncated();
       refs.push({ gap, length, sha256: compact.subarray(pos, pos + DIGEST_BYTES) });
       pos += DIGEST_BYTES;

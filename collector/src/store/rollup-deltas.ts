@@ -84,17 +84,20 @@ export class RollupDeltas {
   /** Count a measurement in (`sign` 1) or out of (`sign` -1) the rollups. */
   add(f: RollupFacts, sign: 1 | -1): void {
     const b5 = bucketStart(f.startMs, FIVE_MINUTES_MS);
-    addVerdict(this.fiveMinute, f, b5, sign);
-    addVerdict(this.hourly, f, bucketStart(f.startMs, HOUR_MS), sign);
-    addVerdict(this.daily, f, bucketStart(f.startMs, DAY_MS), sign);
+    // Runs for every stored measurement: one key prefix for the three
+    // grains, built by concatenation (no arrays to join).
+    const verdictKey = f.domain + SEP + f.asn + SEP + f.cc + SEP + f.categoryCode + SEP + f.source + SEP + f.verdict + SEP + f.blockingType + SEP;
+    addVerdict(this.fiveMinute, verdictKey, f, b5, sign);
+    addVerdict(this.hourly, verdictKey, f, bucketStart(f.startMs, HOUR_MS), sign);
+    addVerdict(this.daily, verdictKey, f, bucketStart(f.startMs, DAY_MS), sign);
     if (f.anomaly) {
-      const key = [f.domain, f.asn, b5, f.probeRef].join(SEP);
+      const key = f.domain + SEP + f.asn + SEP + b5 + SEP + f.probeRef;
       const row = this.anomalyProbes.get(key);
       if (row === undefined) this.anomalyProbes.set(key, { domain: f.domain, asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign });
       else row.n += sign;
     }
     const late = f.receivedMs - f.startMs > this.#lateAfterMs;
-    const key = [f.asn, b5, f.probeRef].join(SEP);
+    const key = f.asn + SEP + b5 + SEP + f.probeRef;
     const row = this.activity.get(key);
     const lateN = late ? sign : 0;
     const lateFailedN = late && f.failed ? sign : 0;
@@ -111,8 +114,8 @@ export class RollupDeltas {
   }
 }
 
-function addVerdict(map: Map<string, VerdictDelta>, f: RollupFacts, bucketMs: number, sign: 1 | -1): void {
-  const key = [f.domain, f.asn, bucketMs, f.cc, f.categoryCode, f.source, f.verdict, f.blockingType].join(SEP);
+function addVerdict(map: Map<string, VerdictDelta>, verdictKey: string, f: RollupFacts, bucketMs: number, sign: 1 | -1): void {
+  const key = verdictKey + bucketMs;
   const row = map.get(key);
   const a = f.anomaly ? sign : 0;
   const c = f.confirmed ? sign : 0;

@@ -2,7 +2,10 @@ import type { Database, Statement } from 'better-sqlite3';
 import { InvalidArgumentError } from '@steppe/shared';
 import { DAY_MS, FIVE_MINUTES_MS, HOUR_MS } from './rollup-deltas.js';
 import {
+  type AnomalyProbeQuery,
   type AsnProbeCount,
+  type BlockedBucketQuery,
+  type EpisodeRange,
   type LateFailureSpan,
   type EpisodeBucket,
   type EpisodeInputQuery,
@@ -52,6 +55,17 @@ function checkRange(since: number, until: number): void {
  */
 function bucketRange(since: number, until: number, grainMs: number): [number, number] {
   return [Math.floor(since / grainMs) * grainMs, until];
+}
+
+/** The WHERE clause of episode inputs over a rollup table (columns prefixed with `prefix`). */
+function episodeClause(query: Omit<EpisodeInputQuery, 'domains' | 'asns'> & { readonly domains?: readonly string[] | undefined; readonly asns?: readonly number[] | undefined }, from: number, to: number, prefix = ''): Clause {
+  const clause: Clause = { sql: [`${prefix}bucket_ms >= ?`, `${prefix}bucket_ms < ?`], params: [from, to] };
+  inList(clause, `${prefix}domain`, query.domains);
+  inList(clause, `${prefix}asn`, query.asns);
+  inList(clause, `${prefix}cc`, query.ccs);
+  inList(clause, `${prefix}category_code`, query.categoryCodes);
+  inList(clause, `${prefix}source`, query.sources);
+  return clause;
 }
 
 /**
@@ -195,6 +209,70 @@ export class AnalyticsReader {
       if (list !== undefined && !list.includes(probe)) list.push(probe);
     }
     return buckets;
+  }
+
+  blockedBuckets(query: BlockedBucketQuery): EpisodeBucket[] {
+    checkRange(query.since, query.until);
+    if (!(query.minAnomalyShare >= 0 && query.minAnomalyShare <= 1)) throw new InvalidArgumentError(`minAnomalyShare: expected a number from 0 to 1, got ${query.minAnomalyShare}`);
+    const grainMs = query.grain === '5m' ? FIVE_MINUTES_MS : HOUR_MS;
+    const [from, to] = bucketRange(query.since, query.until, grainMs);
+    const table = query.grain === '5m' ? 'rollup_5m' : 'rollup_1h';
+    const clause = episodeClause(query, from, to);
+    // Folded and filtered inside SQLite: a 30-day hourly range of one domain
+    // is ~10k rollup rows but a few dozen blocked buckets, and handing rows
+    // to JavaScript is what costs (EXPLAIN: one primary-key range scan, the
+    // GROUP BY follows the key). The share is compared as a REAL division,
+    // as episodes.ts does in JavaScript.
+    const rows = this.#rawAll(`SELECT domain, asn, bucket_ms, SUM(CASE WHEN verdict <> '' THEN n ELSE 0 END) AS dn, SUM(anomaly_n) AS an, SUM(confirmed_n),
+        json_group_array(json_array(blocking_type, anomaly_n)) FILTER (WHERE anomaly_n > 0)
+      FROM ${table} WHERE ${clause.sql.join(' AND ')}
+      GROUP BY domain, asn, bucket_ms HAVING dn > 0 AND CAST(an AS REAL) / dn >= ? ORDER BY domain, asn, bucket_ms`, [...clause.params, query.minAnomalyShare]) as [string, number, number, number, number, number, string | null][];
+    return rows.map(([domain, asn, bucketMs, count, anomalyCount, confirmedCount, types]) => {
+      const blockingTypes: Record<string, number> = {};
+      for (const [type, n] of JSON.parse(types ?? '[]') as [string, number][]) blockingTypes[type] = (blockingTypes[type] ?? 0) + n;
+      return { domain, asn, bucketMs, count, anomalyCount, confirmedCount, blockingTypes, anomalyProbes: [] };
+    });
+  }
+
+  episodeInputsIn(query: EpisodeInputQuery, ranges: readonly EpisodeRange[]): EpisodeBucket[] {
+    checkRange(query.since, query.until);
+    if (ranges.length === 0) return [];
+    const grainMs = query.grain === '5m' ? FIVE_MINUTES_MS : HOUR_MS;
+    const [from, to] = bucketRange(query.since, query.until, grainMs);
+    const table = query.grain === '5m' ? 'rollup_5m' : 'rollup_1h';
+    const clause = episodeClause({ ...query, domains: undefined, asns: undefined }, from, to, 'x.');
+    // The ranges drive the join (CROSS JOIN keeps json_each outside): one
+    // primary-key range search per range.
+    const json = JSON.stringify(ranges.map((r) => [r.domain, r.asn, r.since, r.until]));
+    const rows = this.#rawAll(`SELECT x.domain, x.asn, x.bucket_ms, SUM(CASE WHEN x.verdict <> '' THEN x.n ELSE 0 END), SUM(x.anomaly_n), SUM(x.confirmed_n),
+        json_group_array(json_array(x.blocking_type, x.anomaly_n)) FILTER (WHERE x.anomaly_n > 0)
+      FROM json_each(?) r CROSS JOIN ${table} x ON x.domain = r.value ->> 0 AND x.asn = r.value ->> 1 AND x.bucket_ms >= r.value ->> 2 AND x.bucket_ms < r.value ->> 3
+      WHERE ${clause.sql.join(' AND ')}
+      GROUP BY x.domain, x.asn, x.bucket_ms ORDER BY x.domain, x.asn, x.bucket_ms`, [json, ...clause.params]) as [string, number, number, number, number, number, string | null][];
+    return rows.map(([domain, asn, bucketMs, count, anomalyCount, confirmedCount, types]) => {
+      const blockingTypes: Record<string, number> = {};
+      for (const [type, n] of JSON.parse(types ?? '[]') as [string, number][]) blockingTypes[type] = (blockingTypes[type] ?? 0) + n;
+      return { domain, asn, bucketMs, count, anomalyCount, confirmedCount, blockingTypes, anomalyProbes: [] };
+    });
+  }
+
+  anomalyProbeCount(query: AnomalyProbeQuery): number {
+    if (query.bucketStarts.length === 0) return 0;
+    const grainMs = query.grain === '5m' ? FIVE_MINUTES_MS : HOUR_MS;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const b of query.bucketStarts) {
+      if (!Number.isSafeInteger(b)) throw new InvalidArgumentError(`bucketStarts: expected integer milliseconds, got ${b}`);
+      lo = Math.min(lo, b);
+      hi = Math.max(hi, b);
+    }
+    const clause: Clause = { sql: ['domain = ?', 'asn = ?', 'bucket_ms >= ?', 'bucket_ms < ?', 'n > 0'], params: [query.domain, query.asn, lo, hi + grainMs] };
+    inList(clause, 'source', query.sources);
+    // anomaly_probes is kept per 5 minutes; an hourly bucket is its twelve.
+    const bucketSql = query.grain === '5m' ? 'bucket_ms' : `(bucket_ms / ${HOUR_MS}) * ${HOUR_MS}`;
+    const row = this.#rawAll(`SELECT COUNT(DISTINCT probe_ref) FROM anomaly_probes
+      WHERE ${clause.sql.join(' AND ')} AND ${bucketSql} IN (SELECT value FROM json_each(?))`, [...clause.params, JSON.stringify(query.bucketStarts)])[0] as [number] | undefined;
+    return row?.[0] ?? 0;
   }
 
   probeActivity(query: ProbeActivityQuery): ProbeActivityRow[] {

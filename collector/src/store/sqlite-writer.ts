@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { KnownDigests } from './blob-cache.js';
-import { compactRaw } from './raw-codec.js';
+import { BlobDigests } from './blob-cache.js';
+import { RawCompactor, sha256Of } from './raw-codec.js';
 import { type RollupDeltas, type RollupFacts } from './rollup-deltas.js';
 import type { MeasurementSource, OoniAnalysis } from './store.js';
 
@@ -41,14 +41,16 @@ export class MeasurementWriter {
   readonly #upsertAnomalyProbe: Statement;
   readonly #pruneAnomalyProbe: Statement;
   readonly #upsertActivity: Statement;
-  readonly #known: KnownDigests;
-  readonly #minBlobBytes: number;
-  /** Digests written in the open transaction: known only once it commits. */
-  #pending = new Set<string>();
+  readonly #digests: BlobDigests;
+  readonly #compactor: RawCompactor;
 
-  constructor(db: Database, minBlobBytes: number) {
-    this.#minBlobBytes = minBlobBytes;
-    this.#known = new KnownDigests(200_000);
+  constructor(db: Database, minBlobBytes: number, blobDigestBytes = 16 * 2 ** 20) {
+    this.#digests = new BlobDigests(blobDigestBytes);
+    const writeBlob = (sha256: Uint8Array, data: Uint8Array): void => {
+      this.#insertBlob.run(asBuffer(sha256), asBuffer(data));
+    };
+    // New blobs are written while cutting, known ones skipped (BlobDigests).
+    this.#compactor = new RawCompactor(minBlobBytes, (raw, start, end) => this.#digests.digest(raw, start, end, sha256Of, writeBlob));
     this.#insertMeasurement = db.prepare(`INSERT INTO measurements
       (id, start_ms, received_ms, probe_ref, asn, cc, network_name, domain, input, category_code, test_name, test_version,
        verdict, blocking_type, anomaly, confirmed, failure, fingerprint_id, batch_ref, source, report_id, ooni_blocking, ooni_accessible)
@@ -91,14 +93,7 @@ export class MeasurementWriter {
     );
     if (result.changes === 0) return undefined;
     const seq = Number(result.lastInsertRowid);
-    const { compact, blobs } = compactRaw(raw, this.#minBlobBytes);
-    for (const blob of blobs) {
-      const key = Buffer.from(blob.sha256).toString('hex');
-      if (this.#known.has(key) || this.#pending.has(key)) continue;
-      this.#insertBlob.run(asBuffer(blob.sha256), asBuffer(blob.data));
-      this.#pending.add(key);
-    }
-    this.#insertRaw.run(seq, asBuffer(compact), original === null ? null : asBuffer(original));
+    this.#insertRaw.run(seq, asBuffer(this.#compactor.compact(raw)), original === null ? null : asBuffer(original));
     return seq;
   }
 
@@ -128,12 +123,11 @@ export class MeasurementWriter {
 
   /** The transaction committed: its blobs are known from now on. */
   committed(): void {
-    this.#known.addAll(this.#pending);
-    this.#pending = new Set();
+    this.#digests.committed();
   }
 
   /** The transaction rolled back: its blobs were not written. */
   rolledBack(): void {
-    this.#pending = new Set();
+    this.#digests.rolledBack();
   }
 }

@@ -22,6 +22,10 @@ export interface IncomingMeasurement {
   readonly id: Uint8Array;
   /** The exact encoded bytes the probe signed (digest listed in the batch header). */
   readonly raw: Uint8Array;
+  /**
+   * Its decoded top-level fields and analysis (what a store indexes). Ingest
+   * releases `observations` and `control` once validated: `raw` is the record.
+   */
   readonly decoded: Measurement;
 }
 
@@ -213,6 +217,11 @@ export interface IterateOptions {
   /** Rows fetched per round trip (100 to 100,000; default 2,000). */
   readonly pageSize?: number;
   readonly order?: 'asc' | 'desc';
+  /**
+   * iterateMeasurements only: attach each row's `proof` (MeasurementProof,
+   * null for imports), read once per batch. Exports of signed data ask for it.
+   */
+  readonly withProofs?: boolean;
 }
 
 /** One measurement to import without a probe signature (e.g. from OONI). */
@@ -300,6 +309,30 @@ export interface EpisodeBucket {
    * bucket (stable within one store; never shown to users).
    */
   readonly anomalyProbes: readonly number[];
+}
+
+/** Query of `blockedBuckets`: episodeInputs' filters and the blocked-bucket rule (timeline/episodes.ts, rule 1). */
+export interface BlockedBucketQuery extends EpisodeInputQuery {
+  /** A bucket with determined measurements is blocked when anomalies / determined >= this share. */
+  readonly minAnomalyShare: number;
+}
+
+/** A stretch of buckets of one (domain, ASN): [since, until). */
+export interface EpisodeRange {
+  readonly domain: string;
+  readonly asn: number;
+  readonly since: number;
+  readonly until: number;
+}
+
+/** Query of `anomalyProbeCount`. */
+export interface AnomalyProbeQuery {
+  readonly domain: string;
+  readonly asn: number;
+  readonly grain: RollupGrain;
+  /** Starts of the buckets (at the grain) whose anomalous probes are counted. */
+  readonly bucketStarts: readonly number[];
+  readonly sources?: readonly MeasurementSource[];
 }
 
 /** Query of `probeActivity`. */
@@ -402,6 +435,16 @@ export interface MeasurementStore {
 export interface AnalyticsStore {
   rollups(query: RollupQuery): RollupRow[];
   episodeInputs(query: EpisodeInputQuery): EpisodeBucket[];
+  /**
+   * Only the blocked buckets, as episodeInputs' buckets without
+   * `anomalyProbes` (empty), ordered by domain, ASN and time: where episode
+   * detection starts, a few rows where episodeInputs returns every bucket.
+   */
+  blockedBuckets(query: BlockedBucketQuery): EpisodeBucket[];
+  /** episodeInputs' buckets (without `anomalyProbes`) inside the given ranges only, ordered by domain, ASN and time. */
+  episodeInputsIn(query: EpisodeInputQuery, ranges: readonly EpisodeRange[]): EpisodeBucket[];
+  /** Distinct probes that reported an anomaly in the given buckets of one (domain, ASN). */
+  anomalyProbeCount(query: AnomalyProbeQuery): number;
   probeActivity(query: ProbeActivityQuery): ProbeActivityRow[];
   /**
    * Per ASN with late, failed deliveries in the range, the first and last

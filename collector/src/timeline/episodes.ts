@@ -1,13 +1,13 @@
 import { InvalidArgumentError } from '@steppe/shared';
-import { type AnalyticsStore, type EpisodeBucket, GRAIN_MS, type MeasurementSource, type MeasurementStore, type RollupGrain } from '../store/store.js';
-import { type Episode, type EpisodeKind, dominantTypes, episodeConfidence, episodeId, evidenceIds, findRuns } from './episode-model.js';
+import { type AnalyticsStore, type EpisodeBucket, type EpisodeInputQuery, type EpisodeRange, GRAIN_MS, type MeasurementSource, type MeasurementStore, type RollupGrain } from '../store/store.js';
+import { type Episode, type EpisodeKind, dominantTypes, episodeConfidence, episodeId, evidenceIds } from './episode-model.js';
 import { detectShutdowns } from './shutdowns.js';
 import { alignRange } from './timeline.js';
 
 export type { Episode, EpisodeKind } from './episode-model.js';
 
 /**
- * Episode detection (docs/design/dd-002-storage.md, "Episodes").
+ * Episode detection (docs/design/dd-004-storage.md, "Episodes").
  *
  * Per (domain, ASN), on rollup buckets:
  * 1. A bucket with data is *blocked* when at least `minAnomalyShare` of its
@@ -91,79 +91,7 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
   };
 
   if (kinds.includes('blocking')) {
-    const inputs = store.episodeInputs({ since, until, grain: query.grain, ...filters });
-    // Probes active per ASN over the range, for the single-probe rule: asked
-    // only for ASNs where a run rests on one probe, once per ASN.
-    const probesInAsn = new Map<number, number>();
-    const probesIn = (asn: number): number => {
-      let n = probesInAsn.get(asn);
-      if (n === undefined) {
-        n = store.probesPerAsn({ since, until, asns: [asn], ...(query.sources === undefined ? {} : { sources: query.sources }) })[0]?.probes ?? 0;
-        probesInAsn.set(asn, n);
-      }
-      return n;
-    };
-    const groups = new Map<string, EpisodeBucket[]>();
-    for (const b of inputs) {
-      const key = `${b.domain}\u0000${b.asn}`;
-      const list = groups.get(key);
-      if (list === undefined) groups.set(key, [b]);
-      else list.push(b);
-    }
-    for (const buckets of groups.values()) {
-      const first = buckets[0];
-      if (first === undefined || !buckets.some((b) => b.anomalyCount > 0)) continue;
-      const byStart = new Map(buckets.map((b) => [b.bucketMs, b]));
-      const count = (until - since) / grainMs;
-      const states: ('blocked' | 'clear' | 'gap')[] = [];
-      for (let i = 0; i < count; i += 1) {
-        const b = byStart.get(since + i * grainMs);
-        states.push(b === undefined || b.count === 0 ? 'gap' : b.anomalyCount / b.count >= minShare ? 'blocked' : b.count >= minClear ? 'clear' : 'gap');
-      }
-      const lastWithData = Math.max(states.lastIndexOf('blocked'), states.lastIndexOf('clear'));
-      const reachesNow = until >= nowMs - grainMs;
-      for (const run of findRuns(states, maxGap)) {
-        const probes = new Set<number>();
-        let measurements = 0;
-        let anomalies = 0;
-        let confirmed = 0;
-        const types: Record<string, number> = {};
-        for (let i = run.first; i <= run.last; i += 1) {
-          const b = byStart.get(since + i * grainMs);
-          if (b === undefined) continue;
-          measurements += b.count;
-          if (states[i] !== 'blocked') continue;
-          anomalies += b.anomalyCount;
-          confirmed += b.confirmedCount;
-          for (const p of b.anomalyProbes) probes.add(p);
-          for (const [t, n] of Object.entries(b.blockingTypes)) types[t] = (types[t] ?? 0) + n;
-        }
-        if (anomalies < minAnomalies) continue;
-        const singleProbe = probes.size < minProbes;
-        if (singleProbe && !(probes.size === 1 && probesIn(first.asn) <= 1)) continue;
-        const onsetMs = since + run.first * grainMs;
-        const endMs = since + (run.last + 1) * grainMs;
-        episodes.push({
-          id: episodeId('blocking', first.asn, first.domain, onsetMs),
-          kind: 'blocking',
-          domain: first.domain,
-          asn: first.asn,
-          onsetMs,
-          endMs,
-          ongoing: reachesNow && run.last === lastWithData && count - 1 - run.last <= maxGap,
-          grain: query.grain,
-          blockingTypes: dominantTypes(types),
-          probes: probes.size,
-          measurements,
-          anomalies,
-          confirmed,
-          gapBuckets: run.gapBuckets,
-          singleProbe,
-          confidence: episodeConfidence(probes.size, anomalies, confirmed, singleProbe),
-          evidence: evidenceIds(store, { domains: [first.domain], asns: [first.asn], since: onsetMs, until: endMs, confirmed }, evidenceLimit),
-        });
-      }
-    }
+    episodes.push(...blockingEpisodes(store, { since, until, grain: query.grain, grainMs, filters, sources: query.sources, nowMs }, { minShare, minProbes, minAnomalies, minClear, maxGap, evidenceLimit }));
   }
 
   // A shutdown takes every domain down with it, so it is reported whatever the domain filter.
@@ -171,4 +99,156 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
     episodes.push(...detectShutdowns(store, { since, until, grain: query.grain, ...(query.asns === undefined ? {} : { asns: query.asns }), ...(query.sources === undefined ? {} : { sources: query.sources }) }, { minProbes, maxGapBuckets: maxGap, evidenceLimit, nowMs }));
   }
   return episodes.sort((a, b) => a.onsetMs - b.onsetMs || a.asn - b.asn || (a.domain ?? '').localeCompare(b.domain ?? ''));
+}
+
+interface Window {
+  readonly since: number;
+  readonly until: number;
+  readonly grain: RollupGrain;
+  readonly grainMs: number;
+  readonly filters: Omit<EpisodeInputQuery, 'since' | 'until' | 'grain'>;
+  readonly sources: readonly MeasurementSource[] | undefined;
+  readonly nowMs: number;
+}
+
+interface Rules {
+  readonly minShare: number;
+  readonly minProbes: number;
+  readonly minAnomalies: number;
+  readonly minClear: number;
+  readonly maxGap: number;
+  readonly evidenceLimit: number;
+}
+
+/**
+ * Blocking episodes (rules 1–4), read sparsely: the store returns only the
+ * blocked buckets, then the few buckets between blocked ones close enough
+ * to be bridged (and after the last, for `ongoing`) — a clear one there
+ * ends a run — so a month of hourly buckets costs a few dozen rows, not ten
+ * thousand. The result is what the rules give over the full sequence of
+ * buckets (a test compares the two on random data).
+ */
+function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r: Rules): Episode[] {
+  const { since, until, grainMs } = w;
+  const count = (until - since) / grainMs;
+  const reachesNow = until >= w.nowMs - grainMs;
+  const blocked = store.blockedBuckets({ since, until, grain: w.grain, ...w.filters, minAnomalyShare: r.minShare });
+  // Groups of one (domain, ASN): the store orders by domain, ASN, time.
+  const groups: EpisodeBucket[][] = [];
+  for (const b of blocked) {
+    const group = groups[groups.length - 1];
+    const head = group?.[0];
+    if (group !== undefined && head !== undefined && head.domain === b.domain && head.asn === b.asn) group.push(b);
+    else groups.push([b]);
+  }
+  // What lies between blocked buckets near enough to be bridged, and after the last.
+  const ranges: EpisodeRange[] = [];
+  for (const group of groups) {
+    for (let i = 1; i < group.length; i += 1) {
+      const a = group[i - 1];
+      const b = group[i];
+      if (a === undefined || b === undefined) continue;
+      const gap = (b.bucketMs - a.bucketMs) / grainMs - 1;
+      if (gap >= 1 && gap <= r.maxGap) ranges.push({ domain: b.domain, asn: b.asn, since: a.bucketMs + grainMs, until: b.bucketMs });
+    }
+    const last = group[group.length - 1];
+    if (last !== undefined && reachesNow && last.bucketMs + grainMs < until && (until - last.bucketMs) / grainMs - 1 <= r.maxGap) {
+      ranges.push({ domain: last.domain, asn: last.asn, since: last.bucketMs + grainMs, until });
+    }
+  }
+  const between = new Map<string, EpisodeBucket>();
+  for (const b of store.episodeInputsIn({ since, until, grain: w.grain, ...w.filters }, ranges)) between.set(`${b.domain}\u0000${b.asn}\u0000${b.bucketMs}`, b);
+  const bucketAt = (domain: string, asn: number, bucketMs: number): EpisodeBucket | undefined => between.get(`${domain}\u0000${asn}\u0000${bucketMs}`);
+  const isClear = (b: EpisodeBucket | undefined): boolean => b !== undefined && b.count >= r.minClear && b.count > 0;
+  // Measurements of the non-blocked buckets in (from, to), and whether one of them is clear.
+  const stretch = (domain: string, asn: number, from: number, to: number): { measurements: number; clear: boolean } => {
+    let measurements = 0;
+    let clear = false;
+    for (let t = from + grainMs; t < to; t += grainMs) {
+      const b = bucketAt(domain, asn, t);
+      if (b === undefined) continue;
+      measurements += b.count;
+      if (isClear(b)) clear = true;
+    }
+    return { measurements, clear };
+  };
+
+  // Probes active per ASN over the range, for the single-probe rule: asked
+  // only for ASNs where a run rests on one probe, once per ASN.
+  const probesInAsn = new Map<number, number>();
+  const probesIn = (asn: number): number => {
+    let n = probesInAsn.get(asn);
+    if (n === undefined) {
+      n = store.probesPerAsn({ since, until, asns: [asn], ...(w.sources === undefined ? {} : { sources: w.sources }) })[0]?.probes ?? 0;
+      probesInAsn.set(asn, n);
+    }
+    return n;
+  };
+
+  const episodes: Episode[] = [];
+  for (const group of groups) {
+    const first = group[0];
+    if (first === undefined) continue;
+    const { domain, asn } = first;
+    // Runs of blocked buckets, bridging at most maxGap buckets without a clear one (rule 2).
+    const runs: { buckets: EpisodeBucket[]; gapBuckets: number; measurements: number }[] = [];
+    for (const b of group) {
+      const run = runs[runs.length - 1];
+      const last = run?.buckets[run.buckets.length - 1];
+      if (run !== undefined && last !== undefined) {
+        const gap = (b.bucketMs - last.bucketMs) / grainMs - 1;
+        const mid = gap === 0 ? { measurements: 0, clear: false } : gap <= r.maxGap ? stretch(domain, asn, last.bucketMs, b.bucketMs) : undefined;
+        if (mid !== undefined && !mid.clear) {
+          run.buckets.push(b);
+          run.gapBuckets += gap;
+          run.measurements += mid.measurements + b.count;
+          continue;
+        }
+      }
+      runs.push({ buckets: [b], gapBuckets: 0, measurements: b.count });
+    }
+    runs.forEach((run, index) => {
+      const head = run.buckets[0];
+      const tail = run.buckets[run.buckets.length - 1];
+      if (head === undefined || tail === undefined) return;
+      let anomalies = 0;
+      let confirmed = 0;
+      const types: Record<string, number> = {};
+      for (const b of run.buckets) {
+        anomalies += b.anomalyCount;
+        confirmed += b.confirmedCount;
+        for (const [t, n] of Object.entries(b.blockingTypes)) types[t] = (types[t] ?? 0) + n;
+      }
+      if (anomalies < r.minAnomalies) return;
+      const probes = store.anomalyProbeCount({ domain, asn, grain: w.grain, bucketStarts: run.buckets.map((b) => b.bucketMs), ...(w.sources === undefined ? {} : { sources: w.sources }) });
+      const singleProbe = probes < r.minProbes;
+      if (singleProbe && !(probes === 1 && probesIn(asn) <= 1)) return;
+      const onsetMs = head.bucketMs;
+      const endMs = tail.bucketMs + grainMs;
+      const lastIndex = (tail.bucketMs - since) / grainMs;
+      // Ongoing: the range reaches now, this run ends within maxGap of its
+      // end, and no later bucket of this (domain, ASN) is clear or blocked.
+      const ongoing = reachesNow && index === runs.length - 1 && count - 1 - lastIndex <= r.maxGap && !stretch(domain, asn, tail.bucketMs, until).clear;
+      episodes.push({
+        id: episodeId('blocking', asn, domain, onsetMs),
+        kind: 'blocking',
+        domain,
+        asn,
+        onsetMs,
+        endMs,
+        ongoing,
+        grain: w.grain,
+        blockingTypes: dominantTypes(types),
+        probes,
+        measurements: run.measurements,
+        anomalies,
+        confirmed,
+        gapBuckets: run.gapBuckets,
+        singleProbe,
+        confidence: episodeConfidence(probes, anomalies, confirmed, singleProbe),
+        evidence: evidenceIds(store, { domains: [domain], asns: [asn], since: onsetMs, until: endMs, confirmed }, r.evidenceLimit),
+      });
+    });
+  }
+  return episodes;
 }

@@ -5,12 +5,11 @@ import { type Clock, ConfigError, EgressGuard, systemClock } from '@steppe/share
 import { BandwidthBudget } from '../budget/bandwidth-budget.js';
 import { controlUrlOf, loadProbeConfig, resolverOf } from '../config/file.js';
 import type { ProbeConfig } from '../config/schema.js';
-import { type ConnectivityResult, measureConnectivity } from '../connectivity/connectivity-test.js';
+import type { ConnectivityResult } from '../connectivity/connectivity-test.js';
 import { guardedLookup } from '../connectivity/guarded-lookup.js';
 import { createGuardedHttpGet, type HttpGet } from '../connectivity/http-get.js';
 import { requireConsent } from '../consent/consent-record.js';
 import type { EngineOptions } from '../experiments/engine-options.js';
-import { measureTargets } from '../experiments/measure-targets.js';
 import { loadOrCreateIdentity, type ProbeIdentity } from '../identity/identity.js';
 import { Outbox } from '../outbox/outbox.js';
 import { PublicAddressSet } from '../privacy/public-address.js';
@@ -18,8 +17,14 @@ import { loadCategoryLegend } from '../testlists/shipped.js';
 import { TestListStore } from '../testlists/store.js';
 import { Uplink } from '../uplink/uplink.js';
 import { OUTBOX_FILE_NAME } from '../cli/upload-results.js';
-import type { ProbeRunDeps } from './probe-run.js';
+import type { MeasureTargets, ProbeRunDeps } from './probe-run.js';
 import { RunHistory } from './run-history.js';
+
+// The measurement engine (experiments, connectivity checks, and through them
+// netx's HTTP client and the verdict reference) is loaded by the first run,
+// not at start: a daemon spends most of its life waiting for the next one
+// (bench/probe-footprint/RESULTS.md).
+const measureTargets: MeasureTargets = async (targets, options, hooks) => (await import('../experiments/measure-targets.js')).measureTargets(targets, options, hooks);
 
 /** Everything a running probe holds open; built once by `start` and `run`. */
 export interface ProbeContext {
@@ -163,6 +168,7 @@ export function openProbeContext(dataDir: string, options: { readonly env: NodeJ
   const checkConnectivity = async (signal: AbortSignal): Promise<ConnectivityResult[]> => {
     const results: ConnectivityResult[] = [];
     for (const t of targets) {
+      const { measureConnectivity } = await import('../connectivity/connectivity-test.js');
       results.push(
         await measureConnectivity({
           baseUrl: t.url,

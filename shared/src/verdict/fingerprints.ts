@@ -1,4 +1,5 @@
 import { parseCsvObjects } from './csv.js';
+import { type FingerprintIndex, MIN_INDEXED_FINGERPRINTS, bodyCandidates, buildFingerprintIndex, indexMatches } from './fingerprint-index.js';
 
 /**
  * Blockpage fingerprints in the format of ooni/blocking-fingerprints
@@ -175,6 +176,20 @@ export interface FingerprintableResponse {
   readonly headers: readonly { readonly name?: string | null; readonly value?: string | null }[];
 }
 
+// The index of each long fingerprint list (the bundled reference's), built
+// on first use; see fingerprint-index.ts.
+const indexes = new WeakMap<readonly Fingerprint[], FingerprintIndex>();
+
+function indexOf(fingerprints: readonly Fingerprint[]): FingerprintIndex | undefined {
+  if (fingerprints.length < MIN_INDEXED_FINGERPRINTS) return undefined;
+  let index = indexes.get(fingerprints);
+  if (index === undefined || !indexMatches(index, fingerprints)) {
+    index = buildFingerprintIndex(fingerprints);
+    indexes.set(fingerprints, index);
+  }
+  return index;
+}
+
 /** Every HTTP fingerprint (of any strength) that matches the response, in file order. */
 export function matchHttpFingerprints(fingerprints: readonly Fingerprint[], response: FingerprintableResponse): Fingerprint[] {
   const headers = new Map<string, string[]>();
@@ -183,11 +198,21 @@ export function matchHttpFingerprints(fingerprints: readonly Fingerprint[], resp
     if (name === '') continue;
     headers.set(name, [...(headers.get(name) ?? []), h.value ?? '']);
   }
-  return fingerprints.filter((fp) => {
+  const matches = (fp: Fingerprint): boolean => {
     if (fp.location === 'body') return response.body !== '' && matchesPattern(fp, response.body, response.bodyComplete);
     if (fp.location === 'header') return (headers.get(fp.headerName) ?? []).some((v) => matchesPattern(fp, v));
     return false;
+  };
+  const index = indexOf(fingerprints);
+  if (index === undefined) return fingerprints.filter(matches);
+  // Only the candidates can match; test them, then restore file order.
+  const candidates = response.body !== '' ? bodyCandidates(index, response.body) : [];
+  for (const name of headers.keys()) candidates.push(...(index.byHeader.get(name) ?? []));
+  const found = candidates.filter((i) => {
+    const fp = fingerprints[i];
+    return fp !== undefined && matches(fp);
   });
+  return found.sort((a, b) => a - b).flatMap((i) => fingerprints[i] ?? []);
 }
 
 /** Every DNS fingerprint that matches an answer value (an address or a CNAME target). */

@@ -36,6 +36,8 @@ export interface InterceptionMatch {
   readonly kind: InterceptionMatchKind;
   /** Common name of the interception CA (the root's subject CN). */
   readonly issuerCn: string;
+  /** Subject common name of the chain certificate that matched ('' if none). */
+  readonly subjectCn: string;
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -115,6 +117,65 @@ function issuedBy(cert: X509Certificate, root: InterceptionRoot): boolean {
   }
 }
 
+/** What one chain certificate is, against a list of roots (see findInterceptionRoot). */
+interface CertificateFinding {
+  /** Its subject CN ('' for bytes that are not a certificate: they match nothing). */
+  readonly subjectCn: string;
+  /** The first root (in list order) that this certificate is, or whose public key it carries. */
+  readonly sameAs?: { readonly root: InterceptionRoot; readonly kind: 'fingerprint' | 'public_key' };
+  /** The first root (in list order) that issued this certificate. */
+  readonly issuedBy?: InterceptionRoot;
+}
+
+function judgeCertificate(der: Uint8Array, digest: string, roots: readonly InterceptionRoot[]): CertificateFinding {
+  const cert = parseDerCertificate(der);
+  if (cert === undefined) return { subjectCn: '' };
+  let sameAs: CertificateFinding['sameAs'];
+  const spki = spkiSha256(cert);
+  for (const root of roots) {
+    if (root.sha256 === digest) {
+      sameAs = { root, kind: 'fingerprint' };
+      break;
+    }
+    if (spki !== '' && root.spkiSha256 === spki) {
+      sameAs = { root, kind: 'public_key' };
+      break;
+    }
+  }
+  const issuer = roots.find((root) => issuedBy(cert, root));
+  return { subjectCn: commonNameOf(cert.subject), ...(sameAs !== undefined ? { sameAs } : {}), ...(issuer !== undefined ? { issuedBy: issuer } : {}) };
+}
+
+// What each certificate was found to be, per list of roots, by the SHA-256
+// of its DER. Parsing a certificate and exporting its key with node:crypto
+// costs ~0.5 ms, and a run meets the same certificates over and over (a
+// site's chain in every handshake to each of its addresses, CDN and CA
+// intermediates across sites): that was most of verdictFor's time. Bounded;
+// the oldest findings go first.
+const MAX_FINDINGS = 2048;
+const findings = new WeakMap<readonly InterceptionRoot[], { readonly roots: readonly InterceptionRoot[]; readonly byDigest: Map<string, CertificateFinding> }>();
+
+function findingsFor(roots: readonly InterceptionRoot[]): Map<string, CertificateFinding> {
+  let entry = findings.get(roots);
+  // The same list, unchanged since (readonly in type only): compare it element by element.
+  if (entry === undefined || entry.roots.length !== roots.length || entry.roots.some((r, i) => r !== roots[i])) {
+    entry = { roots: [...roots], byDigest: new Map() };
+    findings.set(roots, entry);
+  }
+  return entry.byDigest;
+}
+
+function findingOf(der: Uint8Array, roots: readonly InterceptionRoot[], byDigest: Map<string, CertificateFinding>): CertificateFinding {
+  const digest = hex(der);
+  let finding = byDigest.get(digest);
+  if (finding === undefined) {
+    finding = judgeCertificate(der, digest, roots);
+    if (byDigest.size >= MAX_FINDINGS) byDigest.delete(byDigest.keys().next().value ?? '');
+    byDigest.set(digest, finding);
+  }
+  return finding;
+}
+
 /**
  * Find a known interception root in (or above) a peer's chain, DER leaf
  * first. A middlebox rarely sends its root, so besides the root's own
@@ -122,26 +183,23 @@ function issuedBy(cert: X509Certificate, root: InterceptionRoot): boolean {
  * issued by a root: issuer name and key identifiers chain
  * (`X509Certificate.checkIssued`) and the signature verifies with the root's
  * key (`X509Certificate.verify`). A forged name alone never matches.
+ * Fingerprint and public-key matches anywhere in the chain come before
+ * signature matches. What a certificate is found to be is remembered (by its
+ * DER digest, per list of roots), so a certificate met again costs a hash.
  */
 export function findInterceptionRoot(chain: readonly Uint8Array[], roots: readonly InterceptionRoot[]): InterceptionMatch | undefined {
   if (roots.length === 0) return undefined;
-  const parsed = chain.map(parseDerCertificate);
-  for (let i = 0; i < parsed.length; i += 1) {
-    const cert = parsed[i];
-    if (cert === undefined) continue;
-    const digest = hex(cert.raw);
-    const spki = spkiSha256(cert);
-    for (const root of roots) {
-      if (root.sha256 === digest) return { root, chainIndex: i, kind: 'fingerprint', issuerCn: root.subjectCn };
-      if (spki !== '' && root.spkiSha256 === spki) return { root, chainIndex: i, kind: 'public_key', issuerCn: root.subjectCn };
-    }
+  const byDigest = findingsFor(roots);
+  const found = chain.map((der) => findingOf(der, roots, byDigest));
+  for (let i = 0; i < found.length; i += 1) {
+    const finding = found[i];
+    const same = finding?.sameAs;
+    if (finding !== undefined && same !== undefined) return { root: same.root, chainIndex: i, kind: same.kind, issuerCn: same.root.subjectCn, subjectCn: finding.subjectCn };
   }
-  for (let i = 0; i < parsed.length; i += 1) {
-    const cert = parsed[i];
-    if (cert === undefined) continue;
-    for (const root of roots) {
-      if (issuedBy(cert, root)) return { root, chainIndex: i, kind: 'signature', issuerCn: root.subjectCn };
-    }
+  for (let i = 0; i < found.length; i += 1) {
+    const finding = found[i];
+    const issuer = finding?.issuedBy;
+    if (finding !== undefined && issuer !== undefined) return { root: issuer, chainIndex: i, kind: 'signature', issuerCn: issuer.subjectCn, subjectCn: finding.subjectCn };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import type { steppe } from '@steppe/proto';
 import type { ControlView } from './control-view.js';
 import { matchDnsFingerprints } from './fingerprints.js';
-import { certificateSha256, commonNameOf, findInterceptionRoot, parseDerCertificate } from './interception-roots.js';
+import { certificateSha256, findInterceptionRoot } from './interception-roots.js';
 import { type Context, type Decision, hex, httpName, responseFingerprints, tlsName } from './rule-context.js';
 
 /**
@@ -51,8 +51,7 @@ export function interceptionRootRule(ctx: Context): Decision | undefined {
     if (ctx.control.leafSha256s.has(certificateSha256(leaf))) continue;
     const match = findInterceptionRoot(chain, ctx.reference.interceptionRoots);
     if (match === undefined) continue;
-    const cert = parseDerCertificate(chain[match.chainIndex] ?? new Uint8Array());
-    const subject = cert === undefined ? '' : commonNameOf(cert.subject);
+    const subject = match.subjectCn;
     const how = match.kind === 'signature' ? 'issued by (issuer name and signature verified)' : match.kind === 'public_key' ? 'carries the public key of' : 'is';
     const verification = (t.value.verificationError ?? '') === '' ? 'the chain validated (the interception root is trusted on this machine)' : `verification failed with ${t.value.verificationError ?? ''}`;
     return {

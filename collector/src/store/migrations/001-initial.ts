@@ -1,7 +1,7 @@
 import type { Migration } from './migration.js';
 
 /**
- * The initial schema (docs/design/dd-002-storage.md).
+ * The initial schema (docs/design/dd-004-storage.md).
  *
  * - `measurements` holds the queryable columns only, so filtered listings
  *   read dense pages; the stored bytes live in `measurement_raw` under the

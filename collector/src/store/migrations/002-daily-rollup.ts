@@ -1,7 +1,7 @@
 import type { Migration } from './migration.js';
 
 /**
- * Daily rollups and a late-activity index (docs/design/dd-002-storage.md,
+ * Daily rollups and a late-activity index (docs/design/dd-004-storage.md,
  * measured in bench/timeline):
  * - a 30-day overview of every domain × ASN read ~700k hourly rows; the
  *   daily table holds 24× fewer. Backfilled from the hourly rollups.

@@ -2,8 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cidr, parseCidrList } from '@steppe/shared';
-import type { Target } from 'steppe-probe';
+import { type Cidr, InvalidArgumentError, parseCidrList } from '@steppe/shared';
+import { CORE_LIST_NAME, CORE_LIST_VERSION, CORE_TARGETS, type Target } from 'steppe-probe';
 import { DEFAULT_EVENTS_FILE, type RunningCollector, startCollector } from 'steppe-collector';
 import type { Lab, LabOptions } from '../../src/index.js';
 import { DemoProbe, type RoundResult } from './demo-probe.js';
@@ -58,6 +58,7 @@ export interface NetworkTally {
 export type DemoEvent =
   | { readonly type: 'setup'; readonly collectorUrl: string; readonly gatewayUrl: string; readonly dbPath: string; readonly probes: readonly { readonly name: string; readonly network: string; readonly source: string }[]; readonly targets: readonly string[]; readonly rounds: number; readonly networks: readonly TruthNetwork[] }
   | { readonly type: 'change'; readonly atMs: number; readonly network?: string; readonly probe?: string; readonly text: string }
+  /** Counts of an hour per network ("AS9198"), and what waits in outboxes at its end. */
   | { readonly type: 'hour'; readonly fromMs: number; readonly toMs: number; readonly byNetwork: Readonly<Record<string, NetworkTally>>; readonly queued: number }
   | { readonly type: 'delivered'; readonly atMs: number; readonly probe: string; readonly count: number }
   | { readonly type: 'warning'; readonly atMs: number; readonly text: string };
@@ -117,6 +118,12 @@ function writeNetworksFile(path: string, lab: Lab): void {
 function sourceOf(lab: Lab, network: string, host: number): string {
   const base = lab.source(network);
   return `${base.slice(0, base.lastIndexOf('.') + 1)}${host}`;
+}
+
+/** "facebook.com, instagram.com (and their www. names)". */
+function domainList(domains: readonly string[]): string {
+  const short = domains.filter((d) => !(d.startsWith('www.') && domains.includes(d.slice(4))));
+  return `${short.join(', ')}${short.length < domains.length ? ' (and their www. names)' : ''}`;
 }
 
 function checkNotAborted(signal: AbortSignal | undefined): void {
@@ -189,9 +196,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     });
     cleanup.push(() => gateway.close());
 
+    // The core list's URLs, at the lab's port, with the list's metadata (category, version).
     const targets: Target[] = scenario.targets.map((url) => {
+      const core = CORE_TARGETS.find((t) => t.url === url);
+      if (core === undefined) throw new InvalidArgumentError(`scenario target ${url} is not in the probe's core list`);
       const u = new URL(url);
-      return { url: lab.url(targetDomain(url), u.protocol === 'http:' ? 'http' : 'https', `${u.pathname}${u.search}`), testList: 'core' };
+      return {
+        url: lab.url(targetDomain(url), u.protocol === 'http:' ? 'http' : 'https', `${u.pathname}${u.search}`),
+        categoryCode: core.categoryCode,
+        testList: CORE_LIST_NAME,
+        testListVersion: CORE_LIST_VERSION,
+      };
     });
     const probes = scenario.probes.map((p) => {
       const probe = DemoProbe.open({
@@ -252,11 +267,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
         const id = blockingRules.get(i);
         if (on && id === undefined) {
           blockingRules.set(i, lab.censor.apply({ domains: [...rule.domains], networks: [rule.network], behaviour: { kind: rule.behaviour } }));
-          emit({ type: 'change', atMs: t, network: rule.network, text: `${networkName(rule.network)}: ${rule.behaviour} for ${rule.domains.join(', ')}${rule.note === '' ? '' : ` (${rule.note})`}` });
+          emit({ type: 'change', atMs: t, network: rule.network, text: `${networkName(rule.network)} blocks ${domainList(rule.domains)} by ${rule.behaviour}${rule.note === '' ? '' : `: ${rule.note}`}` });
         } else if (!on && id !== undefined) {
           lab.censor.lift(id);
           blockingRules.delete(i);
-          emit({ type: 'change', atMs: t, network: rule.network, text: `${networkName(rule.network)}: ${rule.behaviour} lifted` });
+          emit({ type: 'change', atMs: t, network: rule.network, text: `${networkName(rule.network)} lifts its ${rule.behaviour} of ${domainList(rule.domains)}` });
         }
       });
       scenario.shutdowns.forEach((s, i) => {
@@ -328,7 +343,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
       for (const [p, r] of results) {
         made += r.measured;
         if (cutOff(p, t)) backlog.set(p.name, (backlog.get(p.name) ?? 0) + r.measured);
-        const tally = (hour[p.network] ??= { measured: 0, anomalies: 0, verdicts: {} });
+        const label = `AS${networks.find((n) => n.id === p.network)?.asn ?? 0}`;
+        const tally = (hour[label] ??= { measured: 0, anomalies: 0, verdicts: {} });
         tally.measured += r.measured;
         tally.anomalies += r.anomalies;
         for (const [v, n] of Object.entries(r.verdicts)) tally.verdicts[v] = (tally.verdicts[v] ?? 0) + n;

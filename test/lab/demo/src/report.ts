@@ -49,13 +49,17 @@ export function formatEvent(scenario: Scenario, event: DemoEvent): string[] {
     case 'warning':
       return [`${when(scenario, event.atMs)}  ! ${event.text}`];
     case 'hour': {
+      let quiet = event.queued === 0;
       const parts = Object.entries(event.byNetwork).map(([network, t]) => {
-        const blocked = Object.fromEntries(Object.entries(t.verdicts).filter(([v]) => v !== 'accessible'));
-        return `${network} ${t.measured}${Object.keys(blocked).length > 0 ? ` (${tally(blocked)})` : ''}`;
+        const other = Object.fromEntries(Object.entries(t.verdicts).filter(([v]) => v !== 'accessible'));
+        if (Object.keys(other).length > 0) quiet = false;
+        return `${network} ${t.measured}${Object.keys(other).length > 0 ? ` (${tally(other)})` : ' ok'}`;
       });
-      const hour = `${span((ms) => localClock(scenario, ms), event.fromMs, event.toMs)}`;
-      if (parts.length === 0) return [`${hour}    no probe measuring`];
-      return [`${hour}    measured ${parts.join(' · ')}${event.queued > 0 ? ` · ${event.queued} waiting in outboxes` : ''}`];
+      // Uneventful hours only every third hour, to show the replay going on.
+      if (quiet && Math.round((event.fromMs - scenario.window.fromMs) / 3_600_000) % 3 !== 0) return [];
+      const hour = span((ms) => localClock(scenario, ms), event.fromMs, event.toMs).padEnd(19);
+      if (parts.length === 0) return [`${hour}  no probe measuring`];
+      return [`${hour}  measured ${parts.join(' · ')}${event.queued > 0 ? ` · ${event.queued} waiting in outboxes` : ''}`];
     }
   }
 }

@@ -241,8 +241,8 @@ export interface ShortenOptions {
 export function shortenScenario(scenario: Scenario, options: ShortenOptions): Scenario {
   const file = { date: scenario.date, utcOffset: scenario.utcOffset };
   const window: Span = {
-    fromMs: options.from === undefined ? scenario.window.fromMs : localToMs(file, check.string({ pattern: HHMM })(options.from, 'from')),
-    toMs: options.to === undefined ? scenario.window.toMs : localToMs(file, check.string({ pattern: HHMM })(options.to, 'to')),
+    fromMs: options.from === undefined ? scenario.window.fromMs : localToMs(file, localTime(options.from, 'from')),
+    toMs: options.to === undefined ? scenario.window.toMs : localToMs(file, localTime(options.to, 'to')),
   };
   if (window.toMs <= window.fromMs) throw new ConfigError('to', `shortenScenario: "to" must be after "from"`);
   const targets = options.targets ?? scenario.targets;
