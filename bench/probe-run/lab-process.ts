@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCidrList } from '@steppe/shared';
-import { makeTestPki } from './lab/certs.js';
-import { controlServer } from './lab/control-server.js';
-import { CONTROL_ADDRESS, miniLab } from './lab/mini-lab.js';
+import { makeTestPki } from '../../shared/test/netx/helpers/certs.js';
+import { controlServer } from '../../probe/test/experiments/helpers/control-server.js';
+import { CONTROL_ADDRESS, miniLab } from '../../probe/test/experiments/helpers/mini-lab.js';
 
 // The loopback lab of the engine tests (resolver, TLS front with the censor's
 // behaviours, control vantage), run in its own process so the probe's

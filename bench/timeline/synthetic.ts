@@ -11,6 +11,7 @@ import {
   wire,
 } from '@steppe/shared';
 import type { IncomingBatch, ProbeNetwork } from 'steppe-collector';
+import { seededRandom } from '../../test/uplink/fixtures/realistic-measurements.js';
 
 /**
  * A synthetic but realistic month of measurements: probes spread over
@@ -21,16 +22,7 @@ import type { IncomingBatch, ProbeNetwork } from 'steppe-collector';
  */
 
 /** A tiny deterministic PRNG (mulberry32): same seed, same data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const prng = seededRandom;
 
 function bytesOf(label: string, length: number): Uint8Array {
   const out = new Uint8Array(length);

@@ -4,8 +4,7 @@ import {
   type ResolverAddress,
   Trace,
   ObservedFailure,
-  dnsAddresses,
-  dnsLookup,
+  resolveAddresses,
   failureOf,
   isFailure,
   pinnedClient,
@@ -142,22 +141,17 @@ function errorDetail(text: string): string {
 }
 
 async function resolveControlHost(host: string, options: ControlRequestOptions, signal: AbortSignal): Promise<string> {
-  for (const queryType of ['A', 'AAAA'] as const) {
-    const query = await dnsLookup({
-      hostname: host,
-      queryType,
-      resolver: options.resolver,
-      transport: 'udp',
-      localAddress: options.localAddress,
-      timeoutMs: Math.min(options.timeoutMs, 5000),
-      duplicateWindowMs: 0,
-      signal,
-      guard: options.guard,
-      trace: options.trace,
-    });
-    const address = dnsAddresses(query)[0];
-    if (address !== undefined) return address;
-    if (queryType === 'AAAA') throw new ObservedFailure(isFailure(query.failure) ? query.failure : 'dns_no_answer');
-  }
-  throw new ObservedFailure('dns_no_answer');
+  const { addresses, failure } = await resolveAddresses({
+    hostname: host,
+    resolver: options.resolver,
+    localAddress: options.localAddress,
+    timeoutMs: Math.min(options.timeoutMs, 5000),
+    duplicateWindowMs: 0,
+    signal,
+    guard: options.guard,
+    trace: options.trace,
+  });
+  const address = addresses[0];
+  if (address === undefined) throw new ObservedFailure(isFailure(failure) ? failure : 'dns_no_answer');
+  return address;
 }

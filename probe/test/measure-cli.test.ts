@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '@steppe/shared';
 import { main } from '../src/cli/main.js';
-import { makeTestPki, type TestPki } from './experiments/helpers/certs.js';
+import { makeTestPki, type TestPki } from '../../shared/test/netx/helpers/certs.js';
 import { controlServer, type TestControlServer } from './experiments/helpers/control-server.js';
 import { CONTROL_ADDRESS, PROBE_ADDRESS, miniLab, type MiniLab } from './experiments/helpers/mini-lab.js';
 import { parseCidrList } from '@steppe/shared';

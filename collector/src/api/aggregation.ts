@@ -1,6 +1,6 @@
 import { badParameter, type RequestContext } from '../http/router.js';
 import type { BucketGrain, RollupDimension, RollupRow, Store } from '../store/store.js';
-import { asnParam, categoryParam, ccParam, domainParam, oneOfParam, rangeParams, sourceParam, verdictParam } from './params.js';
+import { oneOfParam, rangeParams, rollupFilterParams, verdictParam } from './params.js';
 
 /**
  * GET /api/v1/aggregation, shaped like OONI's: counts along `axis_x` and
@@ -61,23 +61,15 @@ export function aggregation(store: Store, ctx: RequestContext, nowMs: number): v
   const { since, until } = rangeParams(url, { since: nowMs - 30 * DAY_MS, until: nowMs }, 400 * DAY_MS);
   const grain: BucketGrain = timeAxes[0] === 'hour' ? '1h' : timeAxes[0] === 'day' ? '1d' : 'total';
   if (grain === '1h' && (until - since) / 3_600_000 > MAX_ROWS) throw badParameter('since', 'a shorter range for axis hour', url.searchParams.get('since'));
-  const domains = domainParam(url);
-  const asns = asnParam(url);
-  const ccs = ccParam(url);
-  const categoryCodes = categoryParam(url);
+  const filters = rollupFilterParams(url);
   const verdicts = verdictParam(url);
-  const sources = sourceParam(url);
   const rows = store.rollups({
     since,
     until,
     grain,
     groupBy: axes.map((a) => DIMENSION[a]).filter((d): d is RollupDimension => d !== undefined),
-    ...(domains === undefined ? {} : { domains }),
-    ...(asns === undefined ? {} : { asns }),
-    ...(ccs === undefined ? {} : { ccs }),
-    ...(categoryCodes === undefined ? {} : { categoryCodes }),
+    ...filters,
     ...(verdicts === undefined ? {} : { verdicts }),
-    ...(sources === undefined ? {} : { sources }),
   });
   if (rows.length > MAX_ROWS) throw badParameter(axisY === undefined ? 'axis_x' : 'axis_y', `an aggregation of at most ${MAX_ROWS} rows; narrow the filters`, axisY ?? axisX ?? null);
   const columns = [...axes.map((a) => COLUMN[a]), 'measurement_count', 'anomaly_count', 'confirmed_count', 'ok_count'];

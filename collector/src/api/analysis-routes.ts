@@ -4,39 +4,36 @@ import type { Store } from '../store/store.js';
 import { type Episode, type EpisodeKind } from '../timeline/episode-model.js';
 import { detectEpisodes } from '../timeline/episodes.js';
 import { eventRange, eventToJson, isTimeZone, localTime, parseEvent, parseEventId } from '../timeline/events.js';
-import { TIMELINE_GRAINS, TIMELINE_SPLITS, buildTimeline } from '../timeline/timeline.js';
+import { TIMELINE_GRAINS, TIMELINE_SPLITS, type Timeline, type TimelineSplit, buildTimeline } from '../timeline/timeline.js';
 import { requireAdmin } from './auth.js';
-import { asnParam, categoryParam, ccParam, domainParam, oneOfParam, oneParam, rangeParams, sourceParam } from './params.js';
+import { oneOfParam, oneParam, rangeParams, rollupFilterParams } from './params.js';
 
 const DAY_MS = 86_400_000;
 const CORS = { 'access-control-allow-origin': '*' };
+
+/**
+ * The timeline a request's parameters ask for (`grain`, `split`, `since`,
+ * `until` and the rollup filters), shared by the JSON route and the SVG chart
+ * so both answer the same query identically.
+ */
+export function timelineFromUrl(store: Pick<Store, 'rollups'>, url: URL, now: number, defaultSplit: TimelineSplit): Timeline {
+  const grain = oneOfParam(url, 'grain', TIMELINE_GRAINS) ?? '1h';
+  const split = oneOfParam(url, 'split', TIMELINE_SPLITS) ?? defaultSplit;
+  const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, 400 * DAY_MS);
+  const filters = rollupFilterParams(url);
+  try {
+    return buildTimeline(store, { since, until, grain, split, ...filters });
+  } catch (err) {
+    if (err instanceof Error && /buckets/.test(err.message)) throw badParameter('grain', 'a coarser grain or a shorter range', grain);
+    throw err;
+  }
+}
 
 /** GET /api/v1/timeline */
 export function timelineRoute(store: Store, clock: Clock, ctx: RequestContext): void {
   const url = ctx.url;
   const now = clock.now();
-  const grain = oneOfParam(url, 'grain', TIMELINE_GRAINS) ?? '1h';
-  const split = oneOfParam(url, 'split', TIMELINE_SPLITS) ?? 'none';
-  const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, 400 * DAY_MS);
-  const domains = domainParam(url);
-  const asns = asnParam(url);
-  const ccs = ccParam(url);
-  const categoryCodes = categoryParam(url);
-  const sources = sourceParam(url);
-  let timeline;
-  try {
-    timeline = buildTimeline(store, {
-      since, until, grain, split,
-      ...(domains === undefined ? {} : { domains }),
-      ...(asns === undefined ? {} : { asns }),
-      ...(ccs === undefined ? {} : { ccs }),
-      ...(categoryCodes === undefined ? {} : { categoryCodes }),
-      ...(sources === undefined ? {} : { sources }),
-    });
-  } catch (err) {
-    if (err instanceof Error && /buckets/.test(err.message)) throw badParameter('grain', 'a coarser grain or a shorter range', grain);
-    throw err;
-  }
+  const timeline = timelineFromUrl(store, url, now, 'none');
   sendJson(ctx.res, 200, {
     since: new Date(timeline.since).toISOString(),
     until: new Date(timeline.until).toISOString(),
@@ -103,20 +100,12 @@ export function episodesRoute(store: Store, clock: Clock, ctx: RequestContext): 
   const grain = oneOfParam(url, 'grain', ['5m', '1h'] as const) ?? '1h';
   const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, grain === '5m' ? 31 * DAY_MS : 400 * DAY_MS);
   const kind = oneOfParam(url, 'kind', ['blocking', 'shutdown'] as const);
-  const domains = domainParam(url);
-  const asns = asnParam(url);
-  const ccs = ccParam(url);
-  const categoryCodes = categoryParam(url);
-  const sources = sourceParam(url);
+  const filters = rollupFilterParams(url);
   const timeZone = timeZoneParam(url);
   const kinds: EpisodeKind[] = kind === undefined ? ['blocking', 'shutdown'] : [kind];
   const episodes = detectEpisodes(store, {
     since, until, grain, kinds,
-    ...(domains === undefined ? {} : { domains }),
-    ...(asns === undefined ? {} : { asns }),
-    ...(ccs === undefined ? {} : { ccs }),
-    ...(categoryCodes === undefined ? {} : { categoryCodes }),
-    ...(sources === undefined ? {} : { sources }),
+    ...filters,
   }, { nowMs: now });
   sendJson(ctx.res, 200, { results: episodes.map((e) => episodeToJson(e, timeZone)) }, CORS);
 }

@@ -1,6 +1,6 @@
 import { VERDICTS, isFailure } from '@steppe/shared';
 import { badParameter } from '../http/router.js';
-import { MEASUREMENT_SOURCES, type MeasurementSource } from '../store/store.js';
+import { MEASUREMENT_SOURCES, type MeasurementSource, type RollupFilters } from '../store/store.js';
 
 /**
  * Query-string parsing for the public API: each reader returns the typed
@@ -130,4 +130,20 @@ export function failureParam(url: URL, name = 'failure'): { failed?: boolean; fa
   if (values.length === 1 && (values[0] === 'true' || values[0] === 'false')) return { failed: values[0] === 'true' };
   for (const v of values) if (!isFailure(v)) throw badParameter(name, 'true, false, or failure strings such as connection_reset', v);
   return { failures: values };
+}
+
+/** The rollup filters of a timeline, episode or aggregation query (`domain`, `probe_asn`, `probe_cc`, `category_code`, `source`); absent ones left out. */
+export function rollupFilterParams(url: URL): RollupFilters {
+  const domains = domainParam(url);
+  const asns = asnParam(url);
+  const ccs = ccParam(url);
+  const categoryCodes = categoryParam(url);
+  const sources = sourceParam(url);
+  return {
+    ...(domains === undefined ? {} : { domains }),
+    ...(asns === undefined ? {} : { asns }),
+    ...(ccs === undefined ? {} : { ccs }),
+    ...(categoryCodes === undefined ? {} : { categoryCodes }),
+    ...(sources === undefined ? {} : { sources }),
+  };
 }

@@ -1,13 +1,11 @@
 import type { Clock } from '@steppe/shared';
-import { asnParam, categoryParam, ccParam, domainParam, integerParam, oneOfParam, oneParam, rangeParams, sourceParam } from '../api/params.js';
+import { timelineFromUrl } from '../api/analysis-routes.js';
+import { integerParam, oneParam } from '../api/params.js';
 import { badParameter, type RequestContext } from '../http/router.js';
 import type { AnalyticsStore, EventStore } from '../store/store.js';
 import { isTimeZone } from '../timeline/events.js';
-import { TIMELINE_GRAINS, TIMELINE_SPLITS, type Timeline, buildTimeline } from '../timeline/timeline.js';
 import { SVG_HEADERS } from './security-headers.js';
 import { MAX_SVG_CELLS, renderTimelineSvg } from './timeline-svg.js';
-
-const DAY_MS = 86_400_000;
 
 /** Parameters of `GET /api/v1/timeline` (the data behind the chart). */
 export const TIMELINE_DATA_PARAMETERS = ['since', 'until', 'grain', 'split', 'domain', 'probe_asn', 'probe_cc', 'category_code', 'source'] as const;
@@ -53,32 +51,11 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
     if (!known.has(name)) throw badParameter(name, `no such parameter (known: ${[...known].join(', ')})`, url.searchParams.get(name));
   }
   const now = deps.clock.now();
-  const grain = oneOfParam(url, 'grain', TIMELINE_GRAINS) ?? '1h';
-  const split = oneOfParam(url, 'split', TIMELINE_SPLITS) ?? 'domain_asn';
-  const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, 400 * DAY_MS);
-  const domains = domainParam(url);
-  const asns = asnParam(url);
-  const ccs = ccParam(url);
-  const categoryCodes = categoryParam(url);
-  const sources = sourceParam(url);
   const timeZone = oneParam(url, 'time_zone') ?? deps.defaultTimeZone;
   if (!isTimeZone(timeZone)) throw badParameter('time_zone', 'an IANA time zone such as Asia/Almaty', timeZone);
   const width = integerParam(url, 'width', 480, 4000);
-
-  let timeline: Timeline;
-  try {
-    timeline = buildTimeline(deps.store, {
-      since, until, grain, split,
-      ...(domains === undefined ? {} : { domains }),
-      ...(asns === undefined ? {} : { asns }),
-      ...(ccs === undefined ? {} : { ccs }),
-      ...(categoryCodes === undefined ? {} : { categoryCodes }),
-      ...(sources === undefined ? {} : { sources }),
-    });
-  } catch (err) {
-    if (err instanceof Error && /buckets/.test(err.message)) throw badParameter('grain', 'a coarser grain or a shorter range', grain);
-    throw err;
-  }
+  const timeline = timelineFromUrl(deps.store, url, now, 'domain_asn');
+  const grain = timeline.grain;
   const cells = timeline.series.reduce((n, s) => n + s.buckets.length, 0);
   if (cells > MAX_SVG_CELLS) {
     throw badParameter('grain', `a coarser grain, a shorter range or fewer domains/ASNs (the chart would have ${cells} cells, at most ${MAX_SVG_CELLS})`, grain);
@@ -90,7 +67,7 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   dataQuery.set('since', new Date(timeline.since).toISOString());
   dataQuery.set('until', new Date(timeline.until).toISOString());
   dataQuery.set('grain', grain);
-  dataQuery.set('split', split);
+  dataQuery.set('split', timeline.split);
   const svg = renderTimelineSvg({
     ...timeline,
     events: deps.store.listEvents({ since: timeline.since, until: timeline.until }),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Cidr, ConfigError, cidrContains, ipToBytes, parseCidr } from '@steppe/shared';
+import { type Cidr, ConfigError, cidrContains, ipToBytes, parseCidr, parseCsv } from '@steppe/shared';
 import type { NetworkInfo } from './network-info.js';
 
 /** One row of a `--networks` file: a CIDR and the network it stands for. */
@@ -25,7 +25,7 @@ const MAX_ASN = 4_294_967_295;
  */
 export function parseNetworksFile(text: string, source: string): NetworkEntry[] {
   const trimmed = text.trimStart();
-  const entries = trimmed.startsWith('[') || trimmed.startsWith('{') ? parseJson(text, source) : parseCsv(text, source);
+  const entries = trimmed.startsWith('[') || trimmed.startsWith('{') ? parseJson(text, source) : parseNetworksCsv(text, source);
   // Longest prefix first, so the most specific network wins a lookup.
   return entries.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
 }
@@ -67,7 +67,7 @@ function parseJson(text: string, source: string): NetworkEntry[] {
   });
 }
 
-function parseCsv(text: string, source: string): NetworkEntry[] {
+function parseNetworksCsv(text: string, source: string): NetworkEntry[] {
   const out: NetworkEntry[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
@@ -99,40 +99,15 @@ function entry(cidr: unknown, asn: unknown, cc: unknown, name: unknown, where: s
   return { cidr: parsed, asn, cc, networkName: name };
 }
 
-/** Split one CSV line (RFC 4180 quoting). Exported for the ASN index builder. */
+/**
+ * Split one CSV line (RFC 4180 quoting, through the shared reader), fields
+ * trimmed. Exported for the ASN index builder.
+ */
 export function splitCsvLine(line: string, where: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let value = '';
-      i += 1;
-      for (;;) {
-        if (i >= line.length) throw new ConfigError('networks', `${where}: unterminated quoted field`);
-        const ch = line[i];
-        if (ch === '"') {
-          if (line[i + 1] === '"') {
-            value += '"';
-            i += 2;
-            continue;
-          }
-          i += 1;
-          break;
-        }
-        value += ch;
-        i += 1;
-      }
-      fields.push(value);
-      if (i < line.length && line[i] !== ',') throw new ConfigError('networks', `${where}: text after a closing quote`);
-      i += 1;
-    } else {
-      const comma = line.indexOf(',', i);
-      const end = comma === -1 ? line.length : comma;
-      fields.push(line.slice(i, end).trim());
-      i = end + 1;
-    }
-  }
-  return fields;
+  const { records, problems } = parseCsv(line);
+  const problem = problems[0];
+  if (problem !== undefined) throw new ConfigError('networks', `${where}: ${problem.message}`);
+  return (records[0]?.fields ?? []).map((field) => field.trim());
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

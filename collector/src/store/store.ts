@@ -252,18 +252,22 @@ export const GRAIN_MS: Readonly<Record<Exclude<BucketGrain, 'total'>, number>> =
 /** Dimensions a rollup query can group by. */
 export type RollupDimension = 'domain' | 'asn' | 'cc' | 'category_code' | 'verdict' | 'blocking_type' | 'source';
 
-/** A rollup query: filters over the rollup dimensions and a time range. */
-export interface RollupQuery {
-  readonly since: number;
-  readonly until: number;
-  readonly grain: BucketGrain;
-  readonly groupBy: readonly RollupDimension[];
+/** Filters over the rollup dimensions, shared by every rollup-backed query. */
+export interface RollupFilters {
   readonly domains?: readonly string[];
   readonly asns?: readonly number[];
   readonly ccs?: readonly string[];
   readonly categoryCodes?: readonly string[];
-  readonly verdicts?: readonly string[];
   readonly sources?: readonly MeasurementSource[];
+}
+
+/** A rollup query: filters over the rollup dimensions and a time range. */
+export interface RollupQuery extends RollupFilters {
+  readonly since: number;
+  readonly until: number;
+  readonly grain: BucketGrain;
+  readonly groupBy: readonly RollupDimension[];
+  readonly verdicts?: readonly string[];
 }
 
 /** One aggregated rollup row; dimensions not grouped by are absent. */
@@ -283,15 +287,10 @@ export interface RollupRow {
 }
 
 /** Query of `episodeInputs`. */
-export interface EpisodeInputQuery {
+export interface EpisodeInputQuery extends RollupFilters {
   readonly since: number;
   readonly until: number;
   readonly grain: RollupGrain;
-  readonly domains?: readonly string[];
-  readonly asns?: readonly number[];
-  readonly ccs?: readonly string[];
-  readonly categoryCodes?: readonly string[];
-  readonly sources?: readonly MeasurementSource[];
 }
 
 /** Per (domain, ASN, bucket): what episode detection needs, read from rollups. */

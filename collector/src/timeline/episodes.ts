@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@steppe/shared';
-import { type AnalyticsStore, type EpisodeBucket, type EpisodeInputQuery, type EpisodeRange, GRAIN_MS, type MeasurementSource, type MeasurementStore, type RollupGrain } from '../store/store.js';
+import { type AnalyticsStore, type EpisodeBucket, type EpisodeInputQuery, type EpisodeRange, GRAIN_MS, type MeasurementSource, type MeasurementStore, type RollupFilters, type RollupGrain } from '../store/store.js';
 import { type Episode, type EpisodeKind, dominantTypes, episodeConfidence, episodeId, evidenceIds } from './episode-model.js';
 import { detectShutdowns } from './shutdowns.js';
 import { alignRange } from './timeline.js';
@@ -34,15 +34,10 @@ export type { Episode, EpisodeKind } from './episode-model.js';
  */
 
 /** What to look at. */
-export interface EpisodeQuery {
+export interface EpisodeQuery extends RollupFilters {
   readonly since: number;
   readonly until: number;
   readonly grain: RollupGrain;
-  readonly domains?: readonly string[];
-  readonly asns?: readonly number[];
-  readonly ccs?: readonly string[];
-  readonly categoryCodes?: readonly string[];
-  readonly sources?: readonly MeasurementSource[];
   /** Which kinds to report (both by default). */
   readonly kinds?: readonly EpisodeKind[];
 }

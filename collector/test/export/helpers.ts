@@ -3,19 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type MeasurementProps,
-  type SigningKeyPair,
   decodeMeasurement,
   encodeMeasurement,
-  generateSigningKeyPair,
   newId,
-  probeIdFromPublicKey,
   sealBatch,
 } from '@steppe/shared';
 import { type SqliteStore, openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { ProbeNetwork } from '../../src/store/store.js';
+import { BEELINE, KAZAKHTELECOM, type TestProbe, newProbe } from '../store/fixtures.js';
 
-export const KAZAKHTELECOM: ProbeNetwork = { asn: 9198, cc: 'KZ', networkName: 'JSC Kazakhtelecom' };
-export const BEELINE: ProbeNetwork = { asn: 21299, cc: 'KZ', networkName: 'Kar-Tel LLC' };
+export { BEELINE, KAZAKHTELECOM, type TestProbe, newProbe } from '../store/fixtures.js';
 
 /** 6 December 2020, 10:02 Almaty time (UTC+6). */
 export const SUMMIT_MS = Date.UTC(2020, 11, 6, 4, 2);
@@ -32,17 +29,6 @@ export function tempStore(): { store: SqliteStore; dir: string; close: () => voi
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A test probe. */
-export interface TestProbe {
-  readonly keys: SigningKeyPair;
-  readonly probeId: string;
-}
-
-export function newProbe(): TestProbe {
-  const keys = generateSigningKeyPair();
-  return { keys, probeId: probeIdFromPublicKey(keys.publicKey) };
 }
 
 /** A measurement as a probe encodes it: SNI-reset TLS to the domain, or an accessible page. */

@@ -1,8 +1,7 @@
 import { isIP } from 'node:net';
 import {
   type Clock,
-  dnsAddresses,
-  dnsLookup,
+  resolveAddresses,
   type EgressGuard,
   failureOf,
   type HttpHeaderObservation,
@@ -88,24 +87,11 @@ export async function measureConnectivity(options: ConnectivityOptions): Promise
     if (isIP(host) !== 0) {
       addresses = [host];
     } else {
-      for (const queryType of ['A', 'AAAA'] as const) {
-        const query = await dnsLookup({
-          hostname: host,
-          queryType,
-          resolver: options.resolver,
-          transport: 'udp',
-          localAddress: options.localAddress,
-          timeoutMs: stepMs,
-          signal,
-          guard: options.guard,
-          trace,
-        });
-        addresses.push(...dnsAddresses(query));
-        if (addresses.length === 0 && queryType === 'AAAA') {
-          failure = query.failure !== '' ? query.failure : 'dns_no_answer';
-          failedStep = 'dns';
-        }
-        if (addresses.length > 0) break;
+      const resolved = await resolveAddresses({ hostname: host, resolver: options.resolver, localAddress: options.localAddress, timeoutMs: stepMs, signal, guard: options.guard, trace });
+      addresses = resolved.addresses;
+      if (addresses.length === 0) {
+        failure = resolved.failure !== '' ? resolved.failure : 'dns_no_answer';
+        failedStep = 'dns';
       }
     }
     // TCP to each address (at most 2), then TLS and HTTP to the first that connects.

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { dnsAddresses, dnsLookup, type EgressGuard, EgressDeniedError, type ResolverAddress, Trace } from '@steppe/shared';
+import { resolveAddresses, type EgressGuard, EgressDeniedError, type ResolverAddress, Trace } from '@steppe/shared';
 
 /** Options of {@link guardedLookup}. */
 export interface GuardedLookupOptions {
@@ -44,34 +44,26 @@ async function resolveAllowed(hostname: string, options: GuardedLookupOptions): 
   const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
   if (isIP(bare) !== 0) return options.guard.allows(bare) ? [{ address: bare, family: isIP(bare) }] : [];
   const trace = new Trace();
-  const found: LookupAddress[] = [];
-  let lastFailure = '';
+  let resolved;
   try {
-    for (const queryType of ['A', 'AAAA'] as const) {
-      const query = await dnsLookup({
-        hostname: bare,
-        queryType,
-        resolver: options.resolver,
-        transport: 'udp',
-        localAddress: options.localAddress,
-        timeoutMs: options.timeoutMs,
-        duplicateWindowMs: 0,
-        guard: options.guard,
-        trace,
-      });
-      lastFailure = query.failure;
-      for (const address of dnsAddresses(query)) {
-        if (options.guard.allows(address)) found.push({ address, family: isIP(address) });
-      }
-      if (found.length > 0) break;
-    }
+    resolved = await resolveAddresses({
+      hostname: bare,
+      resolver: options.resolver,
+      localAddress: options.localAddress,
+      timeoutMs: options.timeoutMs,
+      duplicateWindowMs: 0,
+      guard: options.guard,
+      trace,
+      accept: (address) => options.guard.allows(address),
+    });
   } finally {
     options.onTraffic?.(trace.bytesSent + trace.bytesReceived);
   }
-  if (found.length === 0 && lastFailure !== '') {
-    const err: NodeJS.ErrnoException = new Error(`cannot resolve ${bare}: ${lastFailure}`);
-    err.code = lastFailure === 'dns_nxdomain_error' ? 'ENOTFOUND' : 'EAI_AGAIN';
+  // Addresses that exist but are all outside --allow-net: EgressDeniedError (the caller's).
+  if (resolved.addresses.length === 0 && resolved.failure !== '') {
+    const err: NodeJS.ErrnoException = new Error(`cannot resolve ${bare}: ${resolved.failure}`);
+    err.code = resolved.failure === 'dns_nxdomain_error' ? 'ENOTFOUND' : 'EAI_AGAIN';
     throw err;
   }
-  return found;
+  return resolved.addresses.map((address) => ({ address, family: isIP(address) }));
 }

@@ -13,7 +13,7 @@ import {
   generateSigningKeyPair,
 } from '@steppe/shared';
 import { type EngineOptions, measureTargets } from 'steppe-probe';
-import { makeTestPki, type TestPki } from './helpers/certs.js';
+import { makeTestPki, type TestPki } from '../../../shared/test/netx/helpers/certs.js';
 import { controlServer, type TestControlServer } from './helpers/control-server.js';
 import { CONTROL_ADDRESS, PROBE_ADDRESS, miniLab, type MiniLab } from './helpers/mini-lab.js';
 

@@ -8,6 +8,7 @@ export { type Deadline, deadline, withDeadline, timeoutError } from './deadline.
 export { ObservedFailure, failureOf, formatEndpoint } from './socket.js';
 export { type AddressQueryType, dnsAddresses, encodeDnsQuery, parseDnsResponse, failureForResponse } from './dns-message.js';
 export { type ResolverAddress, type DnsLookupOptions, DEFAULT_DUPLICATE_WINDOW_MS, dnsLookup } from './dns.js';
+export { type ResolveAddressesOptions, type ResolvedAddresses, resolveAddresses } from './resolve-addresses.js';
 export { type DohLookupOptions, dohLookup } from './doh.js';
 export { RESOLV_CONF, parseResolvConf, systemResolver } from './resolv-conf.js';
 export { type TcpConnectOptions, tcpConnect } from './tcp.js';

@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import * as dnsPacket from 'dns-packet';
-import type { TestPki } from './certs.js';
+import type { TestPki } from '../../../../shared/test/netx/helpers/certs.js';
 
 /** Source address the probe binds in tests ("in-country"): the censor acts on it. */
 export const PROBE_ADDRESS = '127.0.0.2';
