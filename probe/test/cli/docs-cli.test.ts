@@ -32,11 +32,12 @@ describe('docs/cli.md', () => {
 
   for (const command of ['serve', 'control', 'up', 'import-ooni', 'snapshot', 'verify']) {
     const run = spawnSync(process.execPath, [COLLECTOR_BIN, command, '--help'], { encoding: 'utf8' });
-    const placeholder = run.stdout.trim() === command;
-    it.skipIf(placeholder)(`steppe-collector ${command}: every --help option is documented`, () => {
+    it(`steppe-collector ${command}: every --help option is documented`, () => {
       expect(run.status).toBe(0);
       const text = section('steppe-collector', command);
-      for (const option of optionsOf(run.stdout)) expect(text, option).toContain(`\`${option}`);
+      const options = optionsOf(run.stdout);
+      expect(options.length).toBeGreaterThan(0);
+      for (const option of options) expect(text, option).toContain(`\`${option}`);
     });
   }
 
