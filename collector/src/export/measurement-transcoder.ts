@@ -509,6 +509,8 @@ export class MeasurementTranscoder {
         ok = this.#map(level, head);
       } else {
         const k = level.last[i] ?? head;
+        // The last occurrence wins, but protobufjs reads (and UTF-8-checks) every one.
+        if (f.kind === FIELD_KIND.string && k !== head && !this.#overriddenStringsValid(level, head, k)) return false;
         const s = level.start[k] ?? 0;
         const e = level.end[k] ?? 0;
         if (omit && this.#isDefault(f, s, e)) continue;
@@ -519,6 +521,14 @@ export class MeasurementTranscoder {
       first = false;
     }
     if (!open) out.byte(0x7d);
+    return true;
+  }
+
+  /** Whether the occurrences of a singular string field before its last (`head` up to `last`) are valid UTF-8. */
+  #overriddenStringsValid(level: Occurrences, head: number, last: number): boolean {
+    for (let k = head; k >= 0 && k !== last; k = level.link[k] ?? -1) {
+      if (!isUtf8(this.#src.subarray(level.start[k] ?? 0, level.end[k] ?? 0))) return false;
+    }
     return true;
   }
 

@@ -169,11 +169,15 @@ describe('MeasurementTranscoder', () => {
     expect(json.observations.http_requests).toHaveLength(2);
   });
 
-  it('gives up where measurementToJson throws: invalid UTF-8, a missing id', () => {
+  it('gives up where measurementToJson throws: invalid UTF-8 (even in an overridden occurrence), a missing id', () => {
     const t = new MeasurementTranscoder(plan);
     const bad = Buffer.concat([Buffer.from(encodeMeasurement({ id: newId(1), startTimeMs: 1 })), Buffer.from([0x12, 0x02, 0xc3, 0x28])]);
     expect(reference(bad)).toBeUndefined();
     expect(transcode(t, bad)).toBeUndefined();
+    // probe_id twice: the invalid first one loses, yet protobufjs still rejects it (found by the fuzz test above).
+    const overridden = Buffer.concat([Buffer.from(encodeMeasurement({ id: newId(1), startTimeMs: 1 })), Buffer.from([0x12, 0x02, 0xc3, 0x28, 0x12, 0x02, 0x70, 0x32])]);
+    expect(reference(overridden)).toBeUndefined();
+    expect(transcode(t, overridden)).toBeUndefined();
     const noId = encodeMeasurement({ probeId: 'p', startTimeMs: 1 });
     expect(reference(noId)).toBeUndefined();
     expect(transcode(t, noId)).toBeUndefined();
