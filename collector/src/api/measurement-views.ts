@@ -1,4 +1,5 @@
 import { type Json, type MeasurementJson, decodeMeasurement, idToString, measurementToJson, sha256 } from '@steppe/shared';
+import { assignCollectorColumns } from '../export/collector-columns.js';
 import type { MeasurementRecord, StoredMeasurement } from '../store/store.js';
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -48,18 +49,7 @@ export function storedToJson(m: StoredMeasurement): MeasurementJson {
   // were damaged, which the caller reports as an internal error.
   if (!decoded.ok) throw decoded.error;
   const json = measurementToJson(decoded.value);
-  json['probe_asn'] = m.asn;
-  json['probe_cc'] = m.cc;
-  json['probe_network_name'] = m.networkName;
-  json['received_time'] = new Date(m.receivedMs).toISOString();
-  json['verdict'] = m.verdict;
-  json['blocking_type'] = m.blockingType;
-  json['anomaly'] = m.anomaly;
-  json['confirmed'] = m.confirmed;
-  json['failure'] = m.failure;
-  json['source'] = m.source;
-  json['report_id'] = m.reportId;
-  json['ooni'] = m.ooni === null ? null : { blocking: m.ooni.blocking, accessible: m.ooni.accessible };
+  assignCollectorColumns(json, m);
   json['reanalyses'] = m.reanalyses.map((r) => ({
     analysed_time: new Date(r.analysedMs).toISOString(),
     engine_version: r.engineVersion,

@@ -1,4 +1,5 @@
 import { type Json, type Measurement, type MeasurementJson, measurementToJson } from '@steppe/shared';
+import { assignCollectorColumns } from './collector-columns.js';
 import type { ProvenRow } from './export-row.js';
 
 /** Version of the JSON Lines schema (docs/data-format.md); bump when a field changes meaning. */
@@ -75,19 +76,7 @@ function base64(bytes: Uint8Array): string {
 export function steppeJson(row: ProvenRow, decoded: Measurement, proofs: ProofWriter = new ProofWriter('full')): MeasurementJson {
   const json = measurementToJson(decoded);
   json['schema_version'] = STEPPE_JSONL_SCHEMA_VERSION;
-  json['probe_asn'] = row.asn;
-  json['probe_cc'] = row.cc;
-  json['probe_network_name'] = row.networkName;
-  json['verdict'] = row.verdict;
-  json['blocking_type'] = row.blockingType;
-  json['anomaly'] = row.anomaly;
-  json['confirmed'] = row.confirmed;
-  json['failure'] = row.failure;
-  json['fingerprint_id'] = row.fingerprintId;
-  json['source'] = row.source;
-  json['received_time'] = new Date(row.receivedMs).toISOString();
-  json['report_id'] = row.reportId;
-  json['ooni'] = row.ooni === null ? null : { blocking: row.ooni.blocking, accessible: row.ooni.accessible };
+  assignCollectorColumns(json, row);
   json['proof'] = proofs.proof(row);
   // Imports carry no probe signature; their bytes are still given, to be decoded.
   json['raw'] = row.proof === null ? base64(row.raw) : null;

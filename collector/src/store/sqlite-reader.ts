@@ -18,44 +18,6 @@ import type {
   StoredMeasurement,
 } from './store.js';
 
-interface RecordRow {
-  seq: number;
-  id: Buffer;
-  start_ms: number;
-  received_ms: number;
-  probe_id: string;
-  asn: number;
-  cc: string;
-  network_name: string;
-  domain: string;
-  input: string;
-  category_code: string;
-  test_name: string;
-  test_version: string;
-  verdict: string;
-  blocking_type: string;
-  anomaly: number;
-  confirmed: number;
-  failure: string | null;
-  fingerprint_id: string | null;
-  source: string;
-  report_id: string | null;
-  ooni_blocking: string | null;
-  ooni_accessible: number | null;
-}
-
-interface RawRow extends RecordRow {
-  raw: Buffer;
-}
-
-interface FullRow extends RawRow {
-  original: Buffer | null;
-  header: Buffer | null;
-  signature: Buffer | null;
-  sequence: number | null;
-  public_key: Buffer | null;
-}
-
 interface ReanalysisRow {
   analysed_ms: number;
   engine_version: string;
@@ -68,14 +30,11 @@ interface ReanalysisRow {
   analysis: Buffer | null;
 }
 
-const RECORD_COLUMNS = `m.seq, m.id, m.start_ms, m.received_ms, p.probe_id, m.asn, m.cc, m.network_name, m.domain, m.input,
-  m.category_code, m.test_name, m.test_version, m.verdict, m.blocking_type, m.anomaly, m.confirmed, m.failure,
-  m.fingerprint_id, m.source, m.report_id, m.ooni_blocking, m.ooni_accessible`;
-
 /**
- * The columns of listings and streams, read as arrays (statements in raw
- * mode): RECORD_COLUMNS without the probes join — probe ids come from a
- * cache by probe_ref — then batch_ref, and raw when asked.
+ * The columns of listings, streams and single lookups, read as arrays
+ * (statements in raw mode): the measurement's queryable columns (probe ids
+ * come from a cache by probe_ref, not a join), then batch_ref, and raw when
+ * asked.
  */
 const PAGE_COLUMNS = `m.seq, m.id, m.start_ms, m.received_ms, m.probe_ref, m.asn, m.cc, m.network_name, m.domain, m.input,
   m.category_code, m.test_name, m.test_version, m.verdict, m.blocking_type, m.anomaly, m.confirmed, m.failure,
@@ -88,6 +47,9 @@ type RecordArray = [
   ooniBlocking: string | null, ooniAccessible: number | null, batchRef: number | null, raw?: Buffer,
 ];
 
+/** A single lookup: the listing columns, the raw form, and what the full view adds. */
+type FullArray = [...Required<RecordArray>, original: Buffer | null, header: Buffer | null, signature: Buffer | null, sequence: number | null, publicKey: Buffer | null];
+
 const COL_SEQ = 0;
 const COL_START = 2;
 const COL_PROBE = 4;
@@ -98,36 +60,9 @@ const DEFAULT_PAGE = 2_000;
 /** Batches whose proof an iteration keeps: rows in start-time order interleave the batches of every probe. */
 const PROOF_CACHE_BATCHES = 8_192;
 
-function toRecord(r: RecordRow): MeasurementRecord {
-  const source = r.source as MeasurementSource;
-  return {
-    id: r.id,
-    startMs: r.start_ms,
-    receivedMs: r.received_ms,
-    probeId: r.probe_id,
-    asn: r.asn,
-    cc: r.cc,
-    networkName: r.network_name,
-    domain: r.domain,
-    input: r.input,
-    categoryCode: r.category_code,
-    testName: r.test_name,
-    testVersion: r.test_version,
-    verdict: r.verdict,
-    blockingType: r.blocking_type,
-    anomaly: r.anomaly === 1,
-    confirmed: r.confirmed === 1,
-    failure: r.failure,
-    fingerprintId: r.fingerprint_id,
-    source,
-    reportId: r.report_id,
-    ooni: source === 'steppe' ? null : { blocking: r.ooni_blocking, accessible: r.ooni_accessible === null ? null : r.ooni_accessible === 1 },
-  };
-}
-
 // Row objects are built here from arrays: better-sqlite3's object rows set
 // each of 23 properties through the V8 API, several times the cost of a literal.
-function arrayToRecord(r: RecordArray, probeId: string): MeasurementRecord {
+function arrayToRecord(r: RecordArray | FullArray, probeId: string): MeasurementRecord {
   const source = r[19] as MeasurementSource;
   return {
     id: r[1],
@@ -165,7 +100,7 @@ export class MeasurementReader {
   readonly #db: Database;
   readonly #statements = new Map<string, Statement>();
   readonly #blobById: Statement<[Buffer], { data: Buffer }>;
-  readonly #full: Statement<[Buffer], FullRow>;
+  readonly #full: Statement<[Buffer], unknown[]>;
   readonly #reanalyses: Statement<[number], ReanalysisRow>;
   readonly #cache: BlobCache;
   readonly #probeKeys = new Map<number, Buffer>();
@@ -181,10 +116,10 @@ export class MeasurementReader {
     this.#cache = new BlobCache(blobCacheBytes);
     this.#exists = db.prepare('SELECT 1 AS one FROM measurements WHERE id = ?');
     this.#blobById = db.prepare('SELECT data FROM blobs WHERE sha256 = ?');
-    this.#full = db.prepare(`SELECT ${RECORD_COLUMNS}, r.raw, r.original, b.header, b.signature, b.sequence, p.public_key
+    this.#full = db.prepare<[Buffer], unknown[]>(`SELECT ${PAGE_COLUMNS}, r.raw, r.original, b.header, b.signature, b.sequence, p.public_key
       FROM measurements m JOIN probes p ON p.probe_ref = m.probe_ref JOIN measurement_raw r ON r.seq = m.seq
       LEFT JOIN batches b ON b.batch_ref = m.batch_ref
-      WHERE m.id = ?`);
+      WHERE m.id = ?`).raw(true);
     this.#reanalyses = db.prepare(`SELECT analysed_ms, engine_version, verdict, blocking_type, anomaly, confirmed, failure, fingerprint_id, analysis
       FROM reanalyses WHERE seq = ? ORDER BY analysed_ms, rowid`);
     this.#batch = db.prepare('SELECT header, signature, sequence FROM batches WHERE batch_ref = ?');
@@ -338,9 +273,10 @@ export class MeasurementReader {
   }
 
   get(id: Uint8Array): StoredMeasurement | undefined {
-    const row = this.#full.get(asBuffer(id));
+    const row = this.#full.get(asBuffer(id)) as FullArray | undefined;
     if (row === undefined) return undefined;
-    const reanalyses: ReanalysisVerdict[] = this.#reanalyses.all(row.seq).map((r) => ({
+    const [raw, original, header, signature, sequence, publicKey] = [row[COL_RAW], row[25], row[26], row[27], row[28], row[29]];
+    const reanalyses: ReanalysisVerdict[] = this.#reanalyses.all(row[COL_SEQ]).map((r) => ({
       analysedMs: r.analysed_ms,
       engineVersion: r.engine_version,
       verdict: r.verdict,
@@ -351,15 +287,13 @@ export class MeasurementReader {
       fingerprintId: r.fingerprint_id,
       ...(r.analysis === null ? {} : { analysis: r.analysis }),
     }));
-    const proof = row.header !== null && row.signature !== null && row.public_key !== null && row.sequence !== null
-      ? { header: row.header, signature: row.signature, publicKey: row.public_key, sequence: row.sequence }
-      : null;
+    const proof = header !== null && signature !== null && publicKey !== null && sequence !== null ? { header, signature, publicKey, sequence } : null;
     return {
-      ...toRecord(row),
-      raw: this.restore(row.raw),
+      ...arrayToRecord(row, this.#probeId(row[COL_PROBE])),
+      raw: this.restore(raw),
       proof,
       reanalyses,
-      original: row.original === null ? null : inflateRawSync(row.original),
+      original: original === null ? null : inflateRawSync(original),
     };
   }
 }

@@ -109,6 +109,9 @@ describe('GET /api/v1/measurements/{id}', () => {
     expect(body.id).toBe(id);
     expect(body.probe_asn).toBe(9198);
     expect(body.probe_network_name).toBe('JSC Kazakhtelecom');
+    // The collector's columns are the listing's, for the same measurement.
+    const listed = (await get(`/api/v1/measurements?domain=www.facebook.com&limit=1000`)).body.results.find((r: { measurement_id: string }) => r.measurement_id === id);
+    for (const key of ['verdict', 'blocking_type', 'anomaly', 'confirmed', 'failure', 'fingerprint_id', 'source', 'received_time', 'report_id']) expect(body[key], key).toEqual(listed[key]);
     const chain = body.observations.tls_handshakes[0].peer_certificates;
     expect(chain[1]).toBe(derToPem(SHARED_INTERMEDIATE));
     const proof = body.proof;
