@@ -1,6 +1,4 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +9,7 @@ import { registerApiRoutes } from '../../collector/src/api/routes.js';
 import { registerDashboardRoutes } from '../../collector/src/dashboard/routes.js';
 import { EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../collector/src/dashboard/chart-style.js';
 import { registerExportRoutes } from '../../collector/src/export/routes.js';
+import { type Listening, listenRouter } from '../../collector/src/http/listen.js';
 import { Router } from '../../collector/src/http/router.js';
 import { openSqliteStore, type SqliteStore } from '../../collector/src/store/sqlite-store.js';
 import { seedEventsFromFile } from '../../collector/src/timeline/events.js';
@@ -42,7 +41,7 @@ const SCREENSHOT = fileURLToPath(new URL('../../test-results/dashboard.png', imp
 const VIEW = '/dashboard?since=2020-12-06&until=2020-12-07&grain=1h&time_zone=Asia/Almaty';
 
 let store: SqliteStore;
-let server: Server;
+let listening: Listening;
 let base = '';
 let userDataDir = '';
 let context: BrowserContext;
@@ -61,16 +60,8 @@ beforeAll(async () => {
   registerApiRoutes(router, { store, clock });
   registerExportRoutes(router, { store, clock, collectorKey: generateSigningKeyPair() });
   registerDashboardRoutes(router, { store, clock });
-  server = createServer((req, res) => {
-    void router.handle(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenRouter(router, '127.0.0.1', 0);
+  base = listening.url;
 
   userDataDir = mkdtempSync(join(tmpdir(), 'steppe-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -98,7 +89,7 @@ afterAll(async () => {
   if (!HAVE_CHROMIUM) return;
   await context?.close();
   if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
   store.close();
 });
 

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, derToPem, idToString, verifyMeasurementProof } from '@steppe/shared';
+import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import { registerApiRoutes } from '../../src/api/routes.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
@@ -15,7 +14,7 @@ const at = (h: number, m = 0): number => DAY + h * HOUR + m * MIN;
 const TOKEN = 'test-admin-token-0123456789';
 
 let store: SqliteStore;
-let server: Server;
+let listening: Listening;
 let base = '';
 const clock = new ManualClock(at(12));
 let facebookIds: string[] = [];
@@ -34,20 +33,12 @@ beforeAll(async () => {
   ingest(store, other, every(30 * MIN, at(0), at(12)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' })));
   const router = new Router();
   registerApiRoutes(router, { store, clock, adminToken: TOKEN });
-  server = createServer((req, res) => {
-    void router.handle(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenRouter(router, '127.0.0.1', 0);
+  base = listening.url;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
   store.close();
 });
 

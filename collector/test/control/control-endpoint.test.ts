@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, parseCidrList, wire } from '@steppe/shared';
+import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import { CONTROL_PATH, registerControlRoutes, type ControlOptions } from '../../src/control/index.js';
 import { type LabPki, type TestResolver, type TestSite, makeLabPki, startHttpSite, startHttpsSite, startResolver } from './helpers/lab.js';
@@ -17,7 +18,7 @@ let pki: LabPki;
 let resolver: TestResolver;
 let https: TestSite;
 let plain: TestSite;
-const endpoints: Server[] = [];
+const endpoints: Listening[] = [];
 
 interface Answer {
   readonly status: number;
@@ -43,14 +44,9 @@ function post(port: number, body: string, method = 'POST'): Promise<Answer> {
 async function controlServer(options: ControlOptions): Promise<number> {
   const router = new Router();
   registerControlRoutes(router, options);
-  const server = createServer((req, res) => {
-    void router.handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  endpoints.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
+  const listening = await listenRouter(router, '127.0.0.1', 0);
+  endpoints.push(listening);
+  return (listening.server.address() as AddressInfo).port;
 }
 
 function options(clock: ManualClock, extra: Partial<ControlOptions> = {}): ControlOptions {
@@ -92,10 +88,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(endpoints.map((s) => new Promise<void>((resolve) => {
-    s.closeAllConnections();
-    s.close(() => resolve());
-  })));
+  await Promise.all(endpoints.map((l) => {
+    l.server.closeAllConnections();
+    return l.close();
+  }));
   await Promise.all([https.close(), plain.close(), resolver.close()]);
   pki.cleanup();
 });

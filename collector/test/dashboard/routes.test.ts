@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../src/dashboard/cha
 import { registerDashboardRoutes } from '../../src/dashboard/routes.js';
 import { DASHBOARD_CSP } from '../../src/dashboard/security-headers.js';
 import { ASSETS_DIR, ASSET_FILES } from '../../src/dashboard/static-files.js';
+import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
 import { seedEventsFromFile } from '../../src/timeline/events.js';
@@ -20,7 +21,7 @@ const DAY = Date.UTC(2020, 11, 6);
 const at = (h: number, m = 0): number => DAY + h * HOUR + m * MIN;
 
 let store: SqliteStore;
-let server: Server;
+let listening: Listening;
 let base = '';
 const clock = new ManualClock(at(12));
 
@@ -40,20 +41,12 @@ beforeAll(async () => {
   const router = new Router();
   registerApiRoutes(router, { store, clock });
   registerDashboardRoutes(router, { store, clock, publicUrl: 'https://collector.example.org/' });
-  server = createServer((req, res) => {
-    void router.handle(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenRouter(router, '127.0.0.1', 0);
+  base = listening.url;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listening.close();
   store.close();
 });
 

@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, type Server, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -11,29 +10,18 @@ import { CSV_COLUMNS } from '../../src/export/csv.js';
 import type { RecordSource } from '../../src/export/formats.js';
 import { registerExportRoutes } from '../../src/export/routes.js';
 import { verifySnapshot } from '../../src/export/verify-snapshot.js';
+import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import type { MeasurementRecord } from '../../src/store/store.js';
 import { SUMMIT_MS, seedSigned, tempStore } from './helpers.js';
 
 let t: ReturnType<typeof tempStore>;
 let rows = 0;
-let server: Server;
+let listening: Listening;
 let base = '';
 const work = mkdtempSync(join(tmpdir(), 'steppe-routes-'));
 const keys = generateSigningKeyPair();
 const clock = new ManualClock(SUMMIT_MS + 86_400_000);
-
-function serve(router: Router): Promise<Server> {
-  const s = createServer((req, res) => {
-    router.handle(req, res).then((matched) => {
-      if (!matched) {
-        res.writeHead(404);
-        res.end();
-      }
-    }, () => res.destroy());
-  });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
-}
 
 interface Reply {
   status: number;
@@ -55,12 +43,11 @@ beforeAll(async () => {
   rows = seedSigned(t.store, 8);
   const router = new Router();
   registerExportRoutes(router, { store: t.store, clock, collectorKey: keys, snapshotDir: join(work, 'snapshots') });
-  server = await serve(router);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  listening = await listenRouter(router, '127.0.0.1', 0);
+  base = listening.url;
 });
 afterAll(async () => {
-  server.close();
-  await once(server, 'close');
+  await listening.close();
   t.close();
   rmSync(work, { recursive: true, force: true });
 });
@@ -130,9 +117,9 @@ describe('streaming with backpressure', () => {
     };
     const router = new Router();
     registerExportRoutes(router, { store: source, clock, collectorKey: keys });
-    const slow = await serve(router);
+    const slow = await listenRouter(router, '127.0.0.1', 0);
     try {
-      const req = request(`http://127.0.0.1:${(slow.address() as AddressInfo).port}/api/v1/exports/measurements.csv`);
+      const req = request(`${slow.url}/api/v1/exports/measurements.csv`);
       req.end();
       const [res] = (await once(req, 'response')) as [IncomingMessage];
       res.pause();
@@ -153,7 +140,7 @@ describe('streaming with backpressure', () => {
       expect(lines).toBe(total + 1);
       expect(pulled).toBe(total);
     } finally {
-      slow.close();
+      void slow.close();
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   type HttpHeaderObservation,
   type HttpRequestObservation,
   type MeasurementProps,
+  newHttpObservation,
   newId,
   pinnedClient,
   type ResolverAddress,
@@ -186,23 +187,8 @@ async function httpProbe(
 ): Promise<{ observation: HttpRequestObservation; clientAddress?: string }> {
   const url = new URL(`${base.pathname.replace(/\/+$/, '')}${CONNECTIVITY_PATH}`, base);
   const observation: HttpRequestObservation = {
-    url: url.toString(),
-    method: 'GET',
-    requestHeaders: [],
-    statusCode: 0,
-    responseHeaders: [],
-    bodyLength: 0,
-    bodyTruncated: false,
-    bodySha256: new Uint8Array(0),
-    bodyPrefix: new Uint8Array(0),
-    title: '',
-    failure: '',
-    t0Ms: trace.elapsedMs(),
-    t1Ms: 0,
-    location: '',
+    ...newHttpObservation(url.toString(), trace.elapsedMs(), 0),
     address: isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`,
-    throughput: [],
-    attempt: 0,
     httpVersion: 'http/1.1',
   };
   const pinned = pinnedClient({

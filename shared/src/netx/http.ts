@@ -107,16 +107,9 @@ async function addressFor(host: string, first: boolean, options: HttpGetOptions,
   return address;
 }
 
-async function fetchOne(
-  url: string,
-  first: boolean,
-  options: HttpGetOptions,
-  resolved: Map<string, readonly string[]>,
-  signal: AbortSignal,
-): Promise<HttpRequestObservation> {
-  const { trace } = options;
-  const requestHeaders = { ...(options.headers ?? BROWSER_HEADERS) };
-  const observation: HttpRequestObservation = {
+/** An HTTP GET observation before anything happened: filled in as the exchange goes. */
+export function newHttpObservation(url: string, t0Ms: number, attempt: number): HttpRequestObservation {
+  return {
     url,
     method: 'GET',
     requestHeaders: [],
@@ -128,14 +121,26 @@ async function fetchOne(
     bodyPrefix: new Uint8Array(),
     title: '',
     failure: '',
-    t0Ms: trace.elapsedMs(),
+    t0Ms,
     t1Ms: 0,
     location: '',
     address: '',
     throughput: [],
-    attempt: options.attempt ?? 0,
+    attempt,
     httpVersion: '',
   };
+}
+
+async function fetchOne(
+  url: string,
+  first: boolean,
+  options: HttpGetOptions,
+  resolved: Map<string, readonly string[]>,
+  signal: AbortSignal,
+): Promise<HttpRequestObservation> {
+  const { trace } = options;
+  const requestHeaders = { ...(options.headers ?? BROWSER_HEADERS) };
+  const observation = newHttpObservation(url, trace.elapsedMs(), options.attempt ?? 0);
   let pinned: PinnedClient | undefined;
   try {
     const parsed = new URL(url);

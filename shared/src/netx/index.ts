@@ -21,6 +21,7 @@ export {
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_SAMPLE_INTERVAL_MS,
   httpGet,
+  newHttpObservation,
 } from './http.js';
 export { MAX_TITLE_CHARS, extractTitle } from './html-title.js';
 export { type PinnedOrigin, type PinnedClient, pinnedClient } from './pinned-client.js';
