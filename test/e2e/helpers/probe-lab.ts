@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type MeasurementJson, measurementToJson, parseCidrList } from '@steppe/shared';
 import { ENGINE_DEFAULTS, measureTargets } from 'steppe-probe';
 import { CONTROL_SOURCE, type Lab, type LabOptions, startLab } from '../../lab/src/index.js';
@@ -189,5 +190,45 @@ export function verdictOf(m: MeasurementJson): {
     confirmed: m['confirmed'],
     failure: m['failure'],
     failedStep: analysis['failed_step'],
+  };
+}
+
+/** A censor behaviour, as `lab.censor.apply` takes it. */
+export type CensorBehaviour = Parameters<Lab['censor']['apply']>[0]['behaviour'];
+
+/** One test file's rig: {@link useProbeLab}. */
+export interface ProbeLabFixture {
+  /** The running rig (set before the first test). */
+  readonly rig: ProbeLab;
+  /** Censor `domain` for `networks` (default kazakhtelecom) until the end of the test. */
+  censor(domain: string, behaviour: CensorBehaviour, networks?: readonly string[]): void;
+}
+
+/**
+ * Start a rig for the calling test file before its tests, lift every censor
+ * rule after each test, and close the rig after all of them.
+ */
+export function useProbeLab(options: Parameters<typeof startProbeLab>[0] = {}): ProbeLabFixture {
+  let started: ProbeLab | undefined;
+  beforeAll(async () => {
+    started = await startProbeLab(options);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  afterEach(() => {
+    started?.lab.censor.clear();
+  });
+  const rig = (): ProbeLab => {
+    if (started === undefined) throw new Error('the probe lab is not started: use it inside tests and hooks');
+    return started;
+  };
+  return {
+    get rig() {
+      return rig();
+    },
+    censor(domain, behaviour, networks = ['kazakhtelecom']) {
+      rig().lab.censor.apply({ domains: domain, networks: [...networks], behaviour });
+    },
   };
 }
