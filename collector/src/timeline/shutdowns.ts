@@ -1,4 +1,4 @@
-import { type AnalyticsStore, GRAIN_MS, type MeasurementSource, type MeasurementStore, type ProbeActivityRow, type RollupGrain } from '../store/store.js';
+import { type AnalyticsStore, GRAIN_MS, type MeasurementStore, type ProbeActivityQuery, type ProbeActivityRow, type RollupGrain } from '../store/store.js';
 import { type Episode, episodeConfidence, episodeId, evidenceIds, findRuns } from './episode-model.js';
 
 /**
@@ -18,13 +18,8 @@ import { type Episode, episodeConfidence, episodeId, evidenceIds, findRuns } fro
  * never a shutdown.
  */
 
-export interface ShutdownQuery {
-  readonly since: number;
-  readonly until: number;
-  readonly grain: RollupGrain;
-  readonly asns?: readonly number[];
-  readonly sources?: readonly MeasurementSource[];
-}
+/** What shutdown detection looks at: the probe-activity query it runs. */
+export type ShutdownQuery = ProbeActivityQuery;
 
 export interface ShutdownOptions {
   readonly minProbes: number;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { type MeasurementProps, type SigningKeyPair, PROTOCOL_VERSION, encodeFrame, encodeMeasurement, generateSigningKeyPair, newId, probeIdFromPublicKey, sealBatch, type FrameProps } from '@steppe/shared';
+import { type MeasurementProps, PROTOCOL_VERSION, encodeFrame, encodeMeasurement, newId, sealBatch, type FrameProps } from '@steppe/shared';
 import { attachIngest, type IngestHandle, type IngestOptions } from '../../src/ingest/index.js';
 import { MemoryIngestStore } from './memory-store.js';
 
@@ -36,15 +36,9 @@ export async function startHarness(options: Partial<IngestOptions> = {}): Promis
   };
 }
 
-export interface TestProbe {
-  readonly keys: SigningKeyPair;
-  readonly probeId: string;
-}
+import type { TestProbe } from '../store/fixtures.js';
 
-export function newProbe(): TestProbe {
-  const keys = generateSigningKeyPair();
-  return { keys, probeId: probeIdFromPublicKey(keys.publicKey) };
-}
+export { type TestProbe, newProbe } from '../store/fixtures.js';
 
 export function helloFrame(p: TestProbe, extra: Partial<NonNullable<FrameProps['hello']>> = {}): FrameProps {
   return { hello: { protocolVersion: PROTOCOL_VERSION, probeId: p.probeId, publicKey: p.keys.publicKey, softwareVersion: 'test/1', ...extra } };

@@ -56,8 +56,8 @@ export interface LabEndpoint {
   readonly address: string;
 }
 
-/** A running censorship lab. */
-export interface Lab {
+/** What a running lab is made of: the data a lab process reports to its parent (WorldDescriptor). */
+export interface LabDescription {
   /** Temporary directory holding the PEM and CSV files below (removed by `close`). */
   readonly dir: string;
   /** The lab root CA (PEM) that signs every honest site: the probe's and control's `--ca-file`. */
@@ -82,6 +82,10 @@ export interface Lab {
   readonly bogonAddress: string;
   /** The lab censor's fingerprints (OONI CSV format) and the files holding them. */
   readonly fingerprints: { readonly httpCsv: string; readonly dnsCsv: string; readonly httpFile: string; readonly dnsFile: string };
+}
+
+/** A running censorship lab. */
+export interface Lab extends LabDescription {
   /** The censor's rule book, changeable at any time. */
   readonly censor: Censor;
   /** What every lab server saw, per source address. */

@@ -1,8 +1,7 @@
 import type { CensorRuleSpec, RuleFilter } from '../censor.js';
 import type { LabEventFilter } from '../event-log.js';
-import type { LabEndpoint } from '../lab.js';
-import type { LabNetwork, LabNetworkSpec } from '../networks.js';
-import type { LabSite } from '../sites.js';
+import type { LabDescription } from '../lab.js';
+import type { LabNetworkSpec } from '../networks.js';
 
 /**
  * The line protocol between the harness and a lab running as its own process
@@ -23,21 +22,7 @@ export interface WorldOptions {
 }
 
 /** What a started lab process reports. */
-export interface WorldDescriptor {
-  readonly dir: string;
-  readonly rootCaPem: string;
-  readonly rootCaFile: string;
-  readonly stateRootPem: string;
-  readonly stateRootFile: string;
-  readonly resolver: LabEndpoint;
-  readonly dohUrl: string;
-  readonly ports: { readonly http: number; readonly https: number };
-  readonly networks: readonly LabNetwork[];
-  readonly sites: readonly LabSite[];
-  readonly blockpageAddress: string;
-  readonly bogonAddress: string;
-  readonly fingerprints: { readonly httpCsv: string; readonly dnsCsv: string; readonly httpFile: string; readonly dnsFile: string };
-}
+export type WorldDescriptor = LabDescription;
 
 /** The first line a lab process prints. */
 export type WorldReady = { readonly ready: WorldDescriptor } | { readonly failed: string };
