@@ -1,30 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BLOCKPAGE_BODY_FINGERPRINT, BLOCKPAGE_DNS_FINGERPRINT, BLOCKPAGE_DOMAIN, BLOCKPAGE_REDIRECT_FINGERPRINT, BLOCKPAGE_TEXT,
-  CONTROL_SOURCE, FINGERPRINT_COLUMNS, LARGE_RESOURCE_PATH, type Lab, httpGet, startLab,
+  CONTROL_SOURCE, FINGERPRINT_COLUMNS, LARGE_RESOURCE_PATH, httpGet,
 } from '../lab/src/index.js';
+import { useLab } from './use-lab.js';
 
 const KZ = '127.0.2.1';
 const BEELINE = '127.0.4.1';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab({ largeBytes: 64 * 1024 });
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
-
-afterEach(() => {
-  lab.censor.clear();
-  lab.log.clear();
-});
+const fixture = useLab({ largeBytes: 64 * 1024 });
 
 function get(domain: string, scheme: 'http' | 'https', source: string, path = '/') {
-  return httpGet(lab.url(domain, scheme, path), { address: lab.address(domain), localAddress: source, ca: lab.rootCaPem, timeoutMs: 10_000 });
+  return httpGet(fixture.lab.url(domain, scheme, path), { address: fixture.lab.address(domain), localAddress: source, ca: fixture.lab.rootCaPem, timeoutMs: 10_000 });
 }
 
 /** Split one CSV line (RFC 4180 quoting), enough for OONI's fingerprint files. */
@@ -80,16 +68,16 @@ function matching(res: { body: Buffer; headers: Record<string, string | string[]
 
 describe('censor: HTTP stage (by Host header and source network)', () => {
   it('the fingerprint files are OONI CSV and written to the lab directory', () => {
-    expect(readFileSync(lab.fingerprints.httpFile, 'utf8')).toBe(lab.fingerprints.httpCsv);
-    expect(readFingerprints(lab.fingerprints.httpCsv).map((f) => f.name)).toEqual([BLOCKPAGE_BODY_FINGERPRINT, BLOCKPAGE_REDIRECT_FINGERPRINT]);
-    expect(readFingerprints(readFileSync(lab.fingerprints.dnsFile, 'utf8'))).toEqual([
-      { name: BLOCKPAGE_DNS_FINGERPRINT, location: 'dns', type: 'full', pattern: lab.blockpageAddress },
+    expect(readFileSync(fixture.lab.fingerprints.httpFile, 'utf8')).toBe(fixture.lab.fingerprints.httpCsv);
+    expect(readFingerprints(fixture.lab.fingerprints.httpCsv).map((f) => f.name)).toEqual([BLOCKPAGE_BODY_FINGERPRINT, BLOCKPAGE_REDIRECT_FINGERPRINT]);
+    expect(readFingerprints(readFileSync(fixture.lab.fingerprints.dnsFile, 'utf8'))).toEqual([
+      { name: BLOCKPAGE_DNS_FINGERPRINT, location: 'dns', type: 'full', pattern: fixture.lab.blockpageAddress },
     ]);
   });
 
   it('blockpage: status 200 with a body the fingerprint (and OONI\'s KZ pattern) matches; control gets the site', async () => {
-    lab.censor.apply({ domains: 'www.facebook.com', networks: ['kazakhtelecom'], behaviour: { kind: 'http-blockpage' } });
-    const fingerprints = readFingerprints(lab.fingerprints.httpCsv);
+    fixture.lab.censor.apply({ domains: 'www.facebook.com', networks: ['kazakhtelecom'], behaviour: { kind: 'http-blockpage' } });
+    const fingerprints = readFingerprints(fixture.lab.fingerprints.httpCsv);
     const blocked = await get('www.facebook.com', 'http', KZ);
     expect(blocked.status).toBe(200);
     expect(matching(blocked, fingerprints)).toEqual([BLOCKPAGE_BODY_FINGERPRINT]);
@@ -103,25 +91,25 @@ describe('censor: HTTP stage (by Host header and source network)', () => {
   });
 
   it('redirect: a 302 to the blockpage host, whose page matches the fingerprint', async () => {
-    lab.censor.apply({ domains: 'youtube.com', networks: ['beeline'], behaviour: { kind: 'http-redirect' } });
-    const fingerprints = readFingerprints(lab.fingerprints.httpCsv);
+    fixture.lab.censor.apply({ domains: 'youtube.com', networks: ['beeline'], behaviour: { kind: 'http-redirect' } });
+    const fingerprints = readFingerprints(fixture.lab.fingerprints.httpCsv);
     const hop = await get('youtube.com', 'http', BEELINE);
     expect(hop.status).toBe(302);
     const location = String(hop.headers.location);
-    expect(location).toBe(`http://${BLOCKPAGE_DOMAIN}:${lab.ports.http}/?host=youtube.com`);
+    expect(location).toBe(`http://${BLOCKPAGE_DOMAIN}:${fixture.lab.ports.http}/?host=youtube.com`);
     expect(matching(hop, fingerprints)).toEqual([BLOCKPAGE_REDIRECT_FINGERPRINT]);
-    const page = await httpGet(location, { address: lab.address(BLOCKPAGE_DOMAIN), localAddress: BEELINE });
+    const page = await httpGet(location, { address: fixture.lab.address(BLOCKPAGE_DOMAIN), localAddress: BEELINE });
     expect(page.status).toBe(200);
     expect(matching(page, fingerprints)).toEqual([BLOCKPAGE_BODY_FINGERPRINT]);
     expect((await get('youtube.com', 'http', KZ)).status).toBe(200);
   });
 
   it('http-reset: the request is read, then the connection reset', async () => {
-    lab.censor.apply({ domains: 'vlast.kz', networks: ['kazakhtelecom'], behaviour: { kind: 'http-reset' } });
+    fixture.lab.censor.apply({ domains: 'vlast.kz', networks: ['kazakhtelecom'], behaviour: { kind: 'http-reset' } });
     expect(await get('vlast.kz', 'http', KZ)).toMatchObject({ status: undefined, error: 'ECONNRESET' });
     expect(await get('vlast.kz', 'https', KZ)).toMatchObject({ status: undefined, error: 'ECONNRESET' });
     expect((await get('vlast.kz', 'http', CONTROL_SOURCE)).status).toBe(200);
-    expect(lab.log.events({ kind: 'http-request', action: 'http-reset' })).toEqual([
+    expect(fixture.lab.log.events({ kind: 'http-request', action: 'http-reset' })).toEqual([
       expect.objectContaining({ source: KZ, host: 'vlast.kz', scheme: 'http', path: '/' }),
       expect.objectContaining({ source: KZ, host: 'vlast.kz', scheme: 'https', path: '/' }),
     ]);
@@ -129,7 +117,7 @@ describe('censor: HTTP stage (by Host header and source network)', () => {
 
   it('throttling paces the body far below the unthrottled rate, for the in-country network only', async () => {
     const bitsPerSecond = 800_000; // 100 kB/s: fast enough for a quick test, slow next to loopback
-    lab.censor.apply({ domains: 'www.youtube.com', networks: ['kazakhtelecom'], behaviour: { kind: 'throttle', bitsPerSecond } });
+    fixture.lab.censor.apply({ domains: 'www.youtube.com', networks: ['kazakhtelecom'], behaviour: { kind: 'throttle', bitsPerSecond } });
     const rate = (res: { body: Buffer; bodyMs: number }): number => (res.body.length * 8) / (Math.max(res.bodyMs, 1) / 1000);
     const slow = await get('www.youtube.com', 'https', KZ, LARGE_RESOURCE_PATH);
     const fast = await get('www.youtube.com', 'https', CONTROL_SOURCE, LARGE_RESOURCE_PATH);
@@ -139,12 +127,12 @@ describe('censor: HTTP stage (by Host header and source network)', () => {
     // (an upper bound cannot flake on a loaded machine).
     expect(rate(slow)).toBeLessThan(bitsPerSecond * 1.5);
     expect(rate(slow)).toBeLessThan(rate(fast) / 10);
-    expect(lab.log.count({ kind: 'http-request', action: 'throttle', source: KZ })).toBe(1);
+    expect(fixture.lab.log.count({ kind: 'http-request', action: 'throttle', source: KZ })).toBe(1);
   });
 
   it('rules match the Host header, so the same address serves other names untouched', async () => {
-    lab.censor.apply({ domains: 'instagram.com', networks: ['kazakhtelecom'], behaviour: { kind: 'http-blockpage' } });
-    const other = await httpGet(lab.url('www.instagram.com', 'http'), { address: lab.address('instagram.com'), localAddress: KZ });
+    fixture.lab.censor.apply({ domains: 'instagram.com', networks: ['kazakhtelecom'], behaviour: { kind: 'http-blockpage' } });
+    const other = await httpGet(fixture.lab.url('www.instagram.com', 'http'), { address: fixture.lab.address('instagram.com'), localAddress: KZ });
     expect(other.body.toString()).not.toContain(BLOCKPAGE_TEXT);
     expect((await get('instagram.com', 'http', KZ)).body.toString()).toContain(BLOCKPAGE_TEXT);
   });

@@ -1,29 +1,17 @@
 import dnsPacket from 'dns-packet';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CONTROL_SOURCE, type Lab, queryDns, startLab, tcpConnect } from '../lab/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_SOURCE, queryDns, tcpConnect } from '../lab/src/index.js';
 import { planDnsReply } from '../lab/src/dns-answer.js';
+import { useLab } from './use-lab.js';
 
 const KZ = '127.0.2.1'; // AS9198 Kazakhtelecom
 const BEELINE = '127.0.4.1';
 
-let lab: Lab;
-
-beforeAll(async () => {
-  lab = await startLab();
-});
-
-afterAll(async () => {
-  await lab?.close();
-});
-
-afterEach(() => {
-  lab.censor.clear();
-  lab.log.clear();
-});
+const fixture = useLab();
 
 function ask(name: string, localAddress: string, extra: Partial<Parameters<typeof queryDns>[0]> = {}) {
   // A short listening window after the first answer, except where a test looks for duplicates.
-  return queryDns({ server: lab.resolver.host, port: lab.resolver.port, name, localAddress, listenMs: 30, ...extra });
+  return queryDns({ server: fixture.lab.resolver.host, port: fixture.lab.resolver.port, name, localAddress, listenMs: 30, ...extra });
 }
 
 const NOERROR = 0;
@@ -34,7 +22,7 @@ const REFUSED = 5;
 describe('lab resolver: honest answers', () => {
   it('answers every lab host with its own address, over UDP and TCP, to any source', async () => {
     const addresses = new Set<string>();
-    for (const site of lab.sites) {
+    for (const site of fixture.lab.sites) {
       for (const transport of ['udp', 'tcp'] as const) {
         for (const source of [KZ, CONTROL_SOURCE]) {
           const responses = await ask(site.domain, source, { transport, listenMs: 20 });
@@ -44,7 +32,7 @@ describe('lab resolver: honest answers', () => {
       }
       addresses.add(site.address);
     }
-    expect(addresses.size).toBe(lab.sites.length);
+    expect(addresses.size).toBe(fixture.lab.sites.length);
     expect([...addresses].every((a) => a.startsWith('127.'))).toBe(true);
   });
 
@@ -54,8 +42,8 @@ describe('lab resolver: honest answers', () => {
   });
 
   it('answers case-insensitively and records each query with its source network', async () => {
-    expect((await ask('WWW.FaceBook.com', KZ))[0]?.addresses).toEqual([lab.address('www.facebook.com')]);
-    expect(lab.log.events({ kind: 'dns-query' })).toEqual([
+    expect((await ask('WWW.FaceBook.com', KZ))[0]?.addresses).toEqual([fixture.lab.address('www.facebook.com')]);
+    expect(fixture.lab.log.events({ kind: 'dns-query' })).toEqual([
       expect.objectContaining({ source: KZ, network: 'kazakhtelecom', name: 'www.facebook.com', type: 'A', transport: 'udp', action: 'answer' }),
     ]);
   });
@@ -65,60 +53,60 @@ describe('lab resolver: censorship by source network', () => {
   it('NXDOMAIN, SERVFAIL and REFUSED go to the in-country source only', async () => {
     const cases = [['dns-nxdomain', NXDOMAIN], ['dns-servfail', SERVFAIL], ['dns-refused', REFUSED]] as const;
     for (const [kind, rcode] of cases) {
-      const id = lab.censor.apply({ domains: 'www.facebook.com', networks: ['kazakhtelecom'], behaviour: { kind } });
+      const id = fixture.lab.censor.apply({ domains: 'www.facebook.com', networks: ['kazakhtelecom'], behaviour: { kind } });
       for (const transport of ['udp', 'tcp'] as const) {
         expect((await ask('www.facebook.com', KZ, { transport }))[0], `${kind} ${transport}`).toMatchObject({ rcode, addresses: [] });
         expect((await ask('www.facebook.com', CONTROL_SOURCE, { transport }))[0], `${kind} ${transport} control`).toMatchObject({
-          rcode: NOERROR, addresses: [lab.address('www.facebook.com')],
+          rcode: NOERROR, addresses: [fixture.lab.address('www.facebook.com')],
         });
       }
-      lab.censor.lift(id);
+      fixture.lab.censor.lift(id);
     }
   });
 
   it('a wrong answer points at the blockpage server (or a chosen address) for A queries', async () => {
-    lab.censor.apply({ domains: ['facebook.com', 'www.facebook.com'], networks: 'in-country', behaviour: { kind: 'dns-wrong-answer' } });
-    expect((await ask('facebook.com', KZ))[0]?.addresses).toEqual([lab.blockpageAddress]);
-    expect((await ask('www.facebook.com', BEELINE))[0]?.addresses).toEqual([lab.blockpageAddress]);
-    expect((await ask('facebook.com', CONTROL_SOURCE))[0]?.addresses).toEqual([lab.address('facebook.com')]);
-    lab.censor.apply({ domains: 'youtube.com', networks: ['kcell'], behaviour: { kind: 'dns-wrong-answer', address: lab.bogonAddress } });
-    expect((await ask('youtube.com', '127.0.5.9'))[0]?.addresses).toEqual([lab.bogonAddress]);
-    expect((await ask('youtube.com', KZ))[0]?.addresses).toEqual([lab.address('youtube.com')]);
+    fixture.lab.censor.apply({ domains: ['facebook.com', 'www.facebook.com'], networks: 'in-country', behaviour: { kind: 'dns-wrong-answer' } });
+    expect((await ask('facebook.com', KZ))[0]?.addresses).toEqual([fixture.lab.blockpageAddress]);
+    expect((await ask('www.facebook.com', BEELINE))[0]?.addresses).toEqual([fixture.lab.blockpageAddress]);
+    expect((await ask('facebook.com', CONTROL_SOURCE))[0]?.addresses).toEqual([fixture.lab.address('facebook.com')]);
+    fixture.lab.censor.apply({ domains: 'youtube.com', networks: ['kcell'], behaviour: { kind: 'dns-wrong-answer', address: fixture.lab.bogonAddress } });
+    expect((await ask('youtube.com', '127.0.5.9'))[0]?.addresses).toEqual([fixture.lab.bogonAddress]);
+    expect((await ask('youtube.com', KZ))[0]?.addresses).toEqual([fixture.lab.address('youtube.com')]);
   });
 
   it('silence: the in-country query times out, the control is answered', async () => {
-    lab.censor.apply({ domains: 'www.youtube.com', networks: ['kazakhtelecom'], behaviour: { kind: 'dns-timeout' } });
+    fixture.lab.censor.apply({ domains: 'www.youtube.com', networks: ['kazakhtelecom'], behaviour: { kind: 'dns-timeout' } });
     expect(await ask('www.youtube.com', KZ, { timeoutMs: 300 })).toEqual([]);
     expect(await ask('www.youtube.com', KZ, { timeoutMs: 300, transport: 'tcp' })).toEqual([]);
     expect(await ask('www.youtube.com', CONTROL_SOURCE)).toHaveLength(1);
-    expect(lab.log.count({ kind: 'dns-query', action: 'timeout', source: KZ })).toBe(2);
+    expect(fixture.lab.log.count({ kind: 'dns-query', action: 'timeout', source: KZ })).toBe(2);
   });
 
   it('injection: a fast forged answer, then the real one, to the same query', async () => {
-    lab.censor.apply({ domains: 'www.instagram.com', networks: ['kazakhtelecom'], behaviour: { kind: 'dns-inject', address: lab.bogonAddress, delayMs: 30 } });
+    fixture.lab.censor.apply({ domains: 'www.instagram.com', networks: ['kazakhtelecom'], behaviour: { kind: 'dns-inject', address: fixture.lab.bogonAddress, delayMs: 30 } });
     const responses = await ask('www.instagram.com', KZ, { listenMs: 300 });
-    expect(responses.map((r) => r.addresses)).toEqual([[lab.bogonAddress], [lab.address('www.instagram.com')]]);
+    expect(responses.map((r) => r.addresses)).toEqual([[fixture.lab.bogonAddress], [fixture.lab.address('www.instagram.com')]]);
     expect(responses[0]?.id).toBe(responses[1]?.id);
     expect(await ask('www.instagram.com', CONTROL_SOURCE, { listenMs: 200 })).toHaveLength(1);
     // Over TCP one answer per query: the injector's.
-    expect((await ask('www.instagram.com', KZ, { transport: 'tcp' })).map((r) => r.addresses)).toEqual([[lab.bogonAddress]]);
+    expect((await ask('www.instagram.com', KZ, { transport: 'tcp' })).map((r) => r.addresses)).toEqual([[fixture.lab.bogonAddress]]);
   });
 
   it('a total shutdown silences every name for that network only; reset mode resets TCP', async () => {
-    const id = lab.censor.shutdown('beeline');
+    const id = fixture.lab.censor.shutdown('beeline');
     expect(await ask('vlast.kz', BEELINE, { timeoutMs: 300 })).toEqual([]);
     expect(await ask('example.org', BEELINE, { timeoutMs: 300 })).toEqual([]);
     expect(await ask('vlast.kz', KZ)).toHaveLength(1);
-    lab.censor.lift(id);
-    lab.censor.shutdown('beeline', 'reset');
-    const tcp = await tcpConnect({ host: lab.resolver.host, port: lab.resolver.port, localAddress: BEELINE, send: Buffer.from([0, 1, 0]) });
+    fixture.lab.censor.lift(id);
+    fixture.lab.censor.shutdown('beeline', 'reset');
+    const tcp = await tcpConnect({ host: fixture.lab.resolver.host, port: fixture.lab.resolver.port, localAddress: BEELINE, send: Buffer.from([0, 1, 0]) });
     expect(tcp).toMatchObject({ connected: true, after: 'reset' });
   });
 
   it('lifting a rule restores honest answers', async () => {
-    const id = lab.censor.apply({ domains: 'vlast.kz', networks: 'everyone', behaviour: { kind: 'dns-nxdomain' } });
+    const id = fixture.lab.censor.apply({ domains: 'vlast.kz', networks: 'everyone', behaviour: { kind: 'dns-nxdomain' } });
     expect((await ask('vlast.kz', CONTROL_SOURCE))[0]?.rcode).toBe(NXDOMAIN);
-    expect(lab.censor.lift(id)).toBe(true);
+    expect(fixture.lab.censor.lift(id)).toBe(true);
     expect((await ask('vlast.kz', CONTROL_SOURCE))[0]?.rcode).toBe(NOERROR);
   });
 });

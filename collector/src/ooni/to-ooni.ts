@@ -5,6 +5,7 @@ import { toBinaryData, toMaybeBinaryData } from './binary-data.js';
 import { compareWithControl, finalRequest } from './comparison.js';
 import { endpointKey } from './endpoint.js';
 import { failureToOoni } from './failures.js';
+import type { MeasurementRecord } from '../store/store.js';
 import { compactOoniTime, formatOoniTime, msToSeconds } from './time.js';
 
 type DnsQueryProps = steppe.v1.DnsQuery.$Properties;
@@ -20,26 +21,11 @@ export const OONI_DATA_FORMAT_VERSION = '0.2.0';
 /** The IP OONI writes for `probe_ip`: the real one is never published (nor known to Steppe's collector). */
 export const OONI_PROBE_IP_PLACEHOLDER = '127.0.0.1';
 
-/** What the collector knows of a measurement beyond its bytes (the store's queryable columns). */
-export interface OoniExportContext {
-  /** Network fields the collector derived (never the probe's claim). */
-  readonly asn: number;
-  readonly cc: string;
-  readonly networkName: string;
-  /** The current verdict (the probe's, or the latest re-analysis). */
-  readonly verdict: string;
-  readonly blockingType: string;
-  readonly anomaly: boolean;
-  readonly confirmed: boolean;
-  readonly failure: string | null;
-  readonly fingerprintId: string | null;
-  readonly source: string;
-  /** Original report id of an imported measurement. */
-  readonly reportId: string | null;
-  /** OONI's own analysis of an imported measurement. */
-  readonly ooni: { readonly blocking: string | null; readonly accessible: boolean | null } | null;
-  readonly receivedMs: number;
-}
+/** What the collector knows of a measurement beyond its bytes: the store's columns it derived or recomputed. */
+export type OoniExportContext = Pick<
+  MeasurementRecord,
+  'asn' | 'cc' | 'networkName' | 'verdict' | 'blockingType' | 'anomaly' | 'confirmed' | 'failure' | 'fingerprintId' | 'source' | 'reportId' | 'ooni' | 'receivedMs'
+>;
 
 type JsonObject = { [key: string]: Json };
 
