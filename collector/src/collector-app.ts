@@ -44,6 +44,8 @@ export interface CollectorOptions {
   readonly eventsFile?: string;
   /** A test-list bundle (docs/cli.md) to offer probes. */
   readonly testListBundle?: string;
+  /** Worker threads writing JSON Lines exports (default 0: the main thread). */
+  readonly exportWorkers?: number;
   readonly clock?: Clock;
   /** Structured events (ingest sessions, warnings); never carries an address. */
   readonly onLog?: (event: CollectorLogEvent) => void;
@@ -105,7 +107,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       signal: stopControl.signal,
     });
     registerApiRoutes(router, { store, clock, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
-    registerExportRoutes(router, { store, clock, collectorKey, snapshotDir: join(options.dataDir, 'snapshots') });
+    registerExportRoutes(router, { store, clock, collectorKey, snapshotDir: join(options.dataDir, 'snapshots'), ...(options.exportWorkers !== undefined ? { exportWorkers: options.exportWorkers } : {}) });
     registerTestListRoutes(router, testLists);
     registerDashboardRoutes(router, { store, clock, ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}) });
     router.add('GET', '/', ({ res }) => {

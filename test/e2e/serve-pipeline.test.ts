@@ -79,7 +79,7 @@ beforeAll(async () => {
     '--networks', join(dir, 'networks.json'), '--no-geo-databases',
     '--control-resolver', lab.resolver.address, '--control-local-address', CONTROL_SOURCE,
     '--allow-net', LOOPBACK, '--ca-file', lab.rootCaFile,
-    '--admin-token-file', join(dir, 'admin-token'), '--test-lists', join(dir, 'bundle.json'),
+    '--admin-token-file', join(dir, 'admin-token'), '--test-lists', join(dir, 'bundle.json'), '--export-workers', '1',
   ]);
 }, 60_000);
 
@@ -143,6 +143,10 @@ describe('probe → collector → researcher, through the real programs', () => 
   it('exports, charts and counts what was ingested', async () => {
     const csv = await (await fetch(`${base}/api/v1/exports/measurements.csv?since=2000-01-01`)).text();
     for (const m of measured) expect(csv).toContain(m.id);
+    // JSON Lines come from the export worker (--export-workers 1): every measurement, with its probe signature.
+    const jsonl = (await (await fetch(`${base}/api/v1/exports/measurements.jsonl?since=2000-01-01`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { id: string; proof: unknown });
+    expect(jsonl.map((l) => l.id).sort()).toEqual(measured.map((m) => m.id).sort());
+    for (const line of jsonl) expect(line.proof).not.toBeNull();
     const svg = await fetch(`${base}/api/v1/timeline.svg?since=${new Date(Date.now() - 86_400_000).toISOString()}&domain=www.facebook.com`);
     expect(svg.status).toBe(200);
     expect(svg.headers.get('content-type')).toMatch(/image\/svg\+xml/);

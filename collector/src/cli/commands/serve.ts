@@ -49,6 +49,9 @@ Options:
   --events FILE                 events to seed (default: the bundled list,
                                 with "Cyber Security Nur-Sultan 2020")
   --test-lists FILE             a test-list bundle to offer probes (docs/cli.md)
+  --export-workers N            worker threads that write JSON Lines exports
+                                (0-64, default 0: the main thread; pays with
+                                more than 2 cores, bench/export/RESULTS.md)
 
 Stops cleanly on SIGINT/SIGTERM: batches in flight are committed and acked.
 Exit status: 0 after a clean stop; 1 the database or a file could not be
@@ -73,6 +76,7 @@ const OPTIONS = {
   'admin-token-file': { type: 'string' },
   events: { type: 'string' },
   'test-lists': { type: 'string' },
+  'export-workers': { type: 'string' },
 } as const;
 
 type ServeValues = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
@@ -122,6 +126,7 @@ export function collectorOptionsFrom(values: ServeValues, io: CliIO): CollectorO
     ...(adminToken !== undefined ? { adminToken } : {}),
     eventsFile: values.events ?? DEFAULT_EVENTS_FILE.pathname,
     ...(values['test-lists'] !== undefined ? { testListBundle: values['test-lists'] } : {}),
+    ...(values['export-workers'] !== undefined ? { exportWorkers: checkOption('--export-workers', values['export-workers'], check.integer({ min: 0, max: 64 })) } : {}),
   };
 }
 
