@@ -33,15 +33,15 @@ const opened = performance.now();
 const store = openSqliteStore(values.db, { cacheMiB: 256 });
 process.stdout.write(`open (incl. pending migrations): ${(performance.now() - opened).toFixed(0)} ms, schema version ${store.schemaVersion()}\n`);
 
-function measure(label: string, fn: () => number): void {
+async function measure(label: string, fn: () => number | Promise<number>): Promise<void> {
   const times: number[] = [];
   let size = 0;
   const cold = performance.now();
-  size = fn();
+  size = await fn();
   const coldMs = performance.now() - cold;
   for (let i = 0; i < runs; i += 1) {
     const t = performance.now();
-    size = fn();
+    size = await fn();
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
@@ -53,26 +53,26 @@ const total = store.countMeasurements({});
 const bytes = statSync(values.db).size;
 process.stdout.write(`database: ${total} measurements, ${(bytes / 2 ** 30).toFixed(2)} GiB\n`);
 
-measure('timeline 30 d hourly, www.facebook.com, one strip per ASN', () => {
+await measure('timeline 30 d hourly, www.facebook.com, one strip per ASN', () => {
   const tl = buildTimeline(store, { since: start, until: end, grain: '1h', split: 'asn', domains: ['www.facebook.com'] });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
-measure('timeline 30 d hourly, www.facebook.com, all ASNs in one strip', () => {
+await measure('timeline 30 d hourly, www.facebook.com, all ASNs in one strip', () => {
   const tl = buildTimeline(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
-measure('timeline 30 d daily, all 60 domains × all ASNs', () => {
+await measure('timeline 30 d daily, all 60 domains × all ASNs', () => {
   const tl = buildTimeline(store, { since: start, until: end, grain: '1d', split: 'domain_asn' });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
-measure('episodes 30 d hourly, www.facebook.com, all ASNs (+ shutdowns)', () => detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] }, { nowMs: end }).length);
-measure('episodes 30 d hourly, blocking only, www.facebook.com', () => detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'], kinds: ['blocking'] }, { nowMs: end }).length);
-measure('episodes 30 d hourly, all domains and ASNs', () => detectEpisodes(store, { since: start, until: end, grain: '1h' }, { nowMs: end }).length);
-measure('episodes 1 day at 5 min, www.facebook.com', () => detectEpisodes(store, { since: start + 5 * 86_400_000, until: start + 6 * 86_400_000, grain: '5m', domains: ['www.facebook.com'] }, { nowMs: end }).length);
-measure('list 100 newest, domain + ASN filter', () => store.queryMeasurements({ domains: ['www.facebook.com'], probeAsns: [9198] }, { limit: 100 }).results.length);
-measure('list 100, input filter', () => store.queryMeasurements({ inputs: ['https://site30.example.kz/'] }, { limit: 100 }).results.length);
+await measure('episodes 30 d hourly, www.facebook.com, all ASNs (+ shutdowns)', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] }, { nowMs: end })).length);
+await measure('episodes 30 d hourly, blocking only, www.facebook.com', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'], kinds: ['blocking'] }, { nowMs: end })).length);
+await measure('episodes 30 d hourly, all domains and ASNs', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h' }, { nowMs: end })).length);
+await measure('episodes 1 day at 5 min, www.facebook.com', async () => (await detectEpisodes(store, { since: start + 5 * 86_400_000, until: start + 6 * 86_400_000, grain: '5m', domains: ['www.facebook.com'] }, { nowMs: end })).length);
+await measure('list 100 newest, domain + ASN filter', () => store.queryMeasurements({ domains: ['www.facebook.com'], probeAsns: [9198] }, { limit: 100 }).results.length);
+await measure('list 100, input filter', () => store.queryMeasurements({ inputs: ['https://site30.example.kz/'] }, { limit: 100 }).results.length);
 
-const episodes = detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com', 'www.instagram.com', 'www.youtube.com', 'site01.example.kz'] }, { nowMs: end });
+const episodes = await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com', 'www.instagram.com', 'www.youtube.com', 'site01.example.kz'] }, { nowMs: end });
 for (const e of episodes) {
   process.stdout.write(`  ${e.kind} AS${e.asn} ${e.domain ?? '*'} ${new Date(e.onsetMs).toISOString()} → ${new Date(e.endMs).toISOString()} probes=${e.probes} n=${e.measurements} types=${e.blockingTypes.join('/')} conf=${e.confidence}\n`);
 }

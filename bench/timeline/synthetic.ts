@@ -147,7 +147,7 @@ const MITM_ROOT = bytesOf('qaznet-trust-network-root', 1200);
 export function measurement(probe: SyntheticProbe, domain: string, category: string, startMs: number, outcome: { verdict: string; blockingType: string; failure: string; confirmed: boolean }): MeasurementProps {
   const t = TEMPLATES.get(domain);
   if (t === undefined) throw new Error(`no template for ${domain}`);
-  const anomaly = outcome.verdict !== 'accessible' && outcome.verdict !== 'down';
+  const anomaly = outcome.verdict !== 'accessible' && outcome.verdict !== 'down' && outcome.verdict !== '';
   const tlsFailed = outcome.blockingType === 'sni_reset';
   const mitm = outcome.blockingType === 'tls_mitm';
   const dnsFailed = outcome.verdict === 'dns';
@@ -188,7 +188,7 @@ export function measurement(probe: SyntheticProbe, domain: string, category: str
       helper: 'https://collector.example/api/v1/control',
     },
     analysis: {
-      verdict: outcome.verdict, blockingType: outcome.blockingType, accessible: !anomaly && outcome.verdict !== 'down', anomaly, confirmed: outcome.confirmed,
+      verdict: outcome.verdict, blockingType: outcome.blockingType, accessible: outcome.verdict === 'accessible', anomaly, confirmed: outcome.confirmed,
       failure: outcome.failure, failedStep: tlsFailed ? 'tls_handshake' : dnsFailed ? 'dns' : '',
       interceptionIssuerCn: mitm ? 'Qaznet Trust Network' : '',
       evidence: anomaly ? [`${outcome.blockingType} observed`] : [],
@@ -200,7 +200,8 @@ export function measurement(probe: SyntheticProbe, domain: string, category: str
 
 /** The outcome of measuring `domain` from `probe` at `t`, by the schedule and some noise. */
 export function outcome(p: SyntheticPlan, probe: SyntheticProbe, domain: string, t: number, rand: () => number): { verdict: string; blockingType: string; failure: string; confirmed: boolean } {
-  if (shutdownAt(p, probe, t) !== undefined) return { verdict: 'down', blockingType: '', failure: 'generic_timeout_error', confirmed: false };
+  // Inside a shutdown the control is unreachable too: no verdict, as a probe records it (docs/design/dd-007-episodes.md).
+  if (shutdownAt(p, probe, t) !== undefined) return { verdict: '', blockingType: '', failure: 'generic_timeout_error', confirmed: false };
   for (const w of p.windows) {
     if (t >= w.startMs && t < w.endMs && w.domains.includes(domain) && w.asns.includes(probe.network.asn) && rand() < 0.93) {
       const failure = w.blockingType === 'sni_reset' ? 'connection_reset' : w.blockingType === 'dns_nxdomain' ? 'dns_nxdomain_error' : '';

@@ -94,7 +94,7 @@ function timeZoneParam(url: URL): string | undefined {
 }
 
 /** GET /api/v1/episodes */
-export function episodesRoute(store: Store, clock: Clock, ctx: RequestContext): void {
+export async function episodesRoute(store: Store, clock: Clock, ctx: RequestContext): Promise<void> {
   const url = ctx.url;
   const now = clock.now();
   const grain = oneOfParam(url, 'grain', ['5m', '1h'] as const) ?? '1h';
@@ -103,7 +103,7 @@ export function episodesRoute(store: Store, clock: Clock, ctx: RequestContext): 
   const filters = rollupFilterParams(url);
   const timeZone = timeZoneParam(url);
   const kinds: EpisodeKind[] = kind === undefined ? ['blocking', 'shutdown'] : [kind];
-  const episodes = detectEpisodes(store, {
+  const episodes = await detectEpisodes(store, {
     since, until, grain, kinds,
     ...filters,
   }, { nowMs: now });
@@ -121,7 +121,7 @@ export function listEventsRoute(store: Store, ctx: RequestContext): void {
 const MAX_EVENT_SPAN_MS = 92 * DAY_MS;
 
 /** GET /api/v1/events/:id: the event and the episodes overlapping it. */
-export function getEventRoute(store: Store, clock: Clock, ctx: RequestContext): void {
+export async function getEventRoute(store: Store, clock: Clock, ctx: RequestContext): Promise<void> {
   const id = eventId(ctx);
   const event = store.getEvent(id);
   if (event === undefined) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no event ${id}`);
@@ -129,7 +129,7 @@ export function getEventRoute(store: Store, clock: Clock, ctx: RequestContext): 
   const [start, end] = eventRange(event, now);
   const until = Math.min(end, start + MAX_EVENT_SPAN_MS);
   const grain = oneOfParam(ctx.url, 'grain', ['5m', '1h'] as const) ?? '1h';
-  const episodes = detectEpisodes(store, { since: start, until, grain }, { nowMs: now })
+  const episodes = (await detectEpisodes(store, { since: start, until, grain }, { nowMs: now }))
     .filter((e) => e.onsetMs < until && e.endMs > start);
   sendJson(ctx.res, 200, {
     ...eventToJson(event),

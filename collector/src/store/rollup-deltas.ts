@@ -1,4 +1,4 @@
-import type { MeasurementSource } from './store.js';
+import { CONNECTIVITY_TEST_NAME, type MeasurementSource } from './store.js';
 
 /** The columns of a measurement that its rollup rows are keyed by. */
 export interface RollupFacts {
@@ -14,6 +14,9 @@ export interface RollupFacts {
   readonly anomaly: boolean;
   readonly confirmed: boolean;
   readonly failed: boolean;
+  /** The failure of the first failing step; null or '' when no step failed. */
+  readonly failure: string | null;
+  readonly testName: string;
   readonly probeRef: number;
 }
 
@@ -42,15 +45,39 @@ export interface AnomalyProbeDelta {
   n: number;
 }
 
-/** A counter row of probe_activity. */
+/**
+ * A counter row of probe_activity: what shutdown detection needs per (ASN,
+ * 5-minute bucket of start time, probe), see timeline/shutdowns.ts.
+ */
 export interface ActivityDelta {
   readonly asn: number;
   readonly bucketMs: number;
   readonly probeRef: number;
   readonly source: MeasurementSource;
   n: number;
+  /** Steppe uploads received more than lateAfterMs after they started (imports never). */
   lateN: number;
+  /** Of those, the failed ones (`failed`: a failure or an anomaly). */
   lateFailedN: number;
+  /** Measurements showing the probe was online: see {@link showsConnectivity}. */
+  reachedN: number;
+  /** The probe's own connectivity checks (test_name 'connectivity', source 'steppe'). */
+  checkN: number;
+  /** Of those, checks that did not reach their host. */
+  checkFailedN: number;
+}
+
+/**
+ * Whether a measurement shows that its probe was online when it ran: no
+ * step failed, or it has a verdict. A verdict other than undetermined ('')
+ * needs the control's answer, which the probe fetched over the network
+ * while measuring (or, for self-evident evidence, an answer from the
+ * network itself); a blocked site's measurement therefore counts too. Inside a
+ * shutdown every step fails and the control is unreachable: no verdict.
+ * Mirrored by migration 003's backfill.
+ */
+export function showsConnectivity(f: Pick<RollupFacts, 'failure' | 'verdict'>): boolean {
+  return f.failure === null || f.failure === '' || f.verdict !== '';
 }
 
 export const FIVE_MINUTES_MS = 300_000;
@@ -96,16 +123,28 @@ export class RollupDeltas {
       if (row === undefined) this.anomalyProbes.set(key, { domain: f.domain, asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign });
       else row.n += sign;
     }
-    const late = f.receivedMs - f.startMs > this.#lateAfterMs;
+    // Lateness means "waited in a probe's outbox": only Steppe's own uploads
+    // have one. An import's received time is the day it was imported, years
+    // after an OONI measurement was made, and says nothing about the network.
+    const own = f.source === 'steppe';
+    const late = own && f.receivedMs - f.startMs > this.#lateAfterMs;
+    const reached = showsConnectivity(f);
+    const check = own && f.testName === CONNECTIVITY_TEST_NAME;
     const key = f.asn + SEP + b5 + SEP + f.probeRef;
     const row = this.activity.get(key);
     const lateN = late ? sign : 0;
     const lateFailedN = late && f.failed ? sign : 0;
-    if (row === undefined) this.activity.set(key, { asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign, lateN, lateFailedN });
+    const reachedN = reached ? sign : 0;
+    const checkN = check ? sign : 0;
+    const checkFailedN = check && !reached ? sign : 0;
+    if (row === undefined) this.activity.set(key, { asn: f.asn, bucketMs: b5, probeRef: f.probeRef, source: f.source, n: sign, lateN, lateFailedN, reachedN, checkN, checkFailedN });
     else {
       row.n += sign;
       row.lateN += lateN;
       row.lateFailedN += lateFailedN;
+      row.reachedN += reachedN;
+      row.checkN += checkN;
+      row.checkFailedN += checkFailedN;
     }
   }
 

@@ -6,7 +6,7 @@ import {
   type AsnProbeCount,
   type BlockedBucketQuery,
   type EpisodeRange,
-  type LateFailureSpan,
+  type OutageSpan,
   type EpisodeBucket,
   type EpisodeInputQuery,
   type MeasurementSource,
@@ -187,8 +187,11 @@ export class AnalyticsReader {
         buckets.push(acc);
       }
       // Undetermined measurements (verdict '': no control, e.g. inside a
-      // shutdown) say nothing about blocking: they must not make a bucket clear.
-      if (verdict !== '') acc.count += n;
+      // shutdown) say nothing about blocking: they must not make a bucket
+      // clear, nor blocked (a failed connectivity check is flagged anomalous
+      // without a verdict: that is the collector unreachable, not a site blocked).
+      if (verdict === '') continue;
+      acc.count += n;
       acc.anomalyCount += a;
       acc.confirmedCount += c;
       if (a > 0) {
@@ -223,8 +226,10 @@ export class AnalyticsReader {
     // to JavaScript is what costs (EXPLAIN: one primary-key range scan, the
     // GROUP BY follows the key). The share is compared as a REAL division,
     // as episodes.ts does in JavaScript.
-    const rows = this.#rawAll(`SELECT domain, asn, bucket_ms, SUM(CASE WHEN verdict <> '' THEN n ELSE 0 END) AS dn, SUM(anomaly_n) AS an, SUM(confirmed_n),
-        json_group_array(json_array(blocking_type, anomaly_n)) FILTER (WHERE anomaly_n > 0)
+    // Counts of determined measurements only (see episodeInputs).
+    const rows = this.#rawAll(`SELECT domain, asn, bucket_ms, SUM(CASE WHEN verdict <> '' THEN n ELSE 0 END) AS dn,
+        SUM(CASE WHEN verdict <> '' THEN anomaly_n ELSE 0 END) AS an, SUM(CASE WHEN verdict <> '' THEN confirmed_n ELSE 0 END),
+        json_group_array(json_array(blocking_type, anomaly_n)) FILTER (WHERE anomaly_n > 0 AND verdict <> '')
       FROM ${table} WHERE ${clause.sql.join(' AND ')}
       GROUP BY domain, asn, bucket_ms HAVING dn > 0 AND CAST(an AS REAL) / dn >= ? ORDER BY domain, asn, bucket_ms`, [...clause.params, query.minAnomalyShare]) as [string, number, number, number, number, number, string | null][];
     return rows.map(([domain, asn, bucketMs, count, anomalyCount, confirmedCount, types]) => {
@@ -244,8 +249,9 @@ export class AnalyticsReader {
     // The ranges drive the join (CROSS JOIN keeps json_each outside): one
     // primary-key range search per range.
     const json = JSON.stringify(ranges.map((r) => [r.domain, r.asn, r.since, r.until]));
-    const rows = this.#rawAll(`SELECT x.domain, x.asn, x.bucket_ms, SUM(CASE WHEN x.verdict <> '' THEN x.n ELSE 0 END), SUM(x.anomaly_n), SUM(x.confirmed_n),
-        json_group_array(json_array(x.blocking_type, x.anomaly_n)) FILTER (WHERE x.anomaly_n > 0)
+    const rows = this.#rawAll(`SELECT x.domain, x.asn, x.bucket_ms, SUM(CASE WHEN x.verdict <> '' THEN x.n ELSE 0 END),
+        SUM(CASE WHEN x.verdict <> '' THEN x.anomaly_n ELSE 0 END), SUM(CASE WHEN x.verdict <> '' THEN x.confirmed_n ELSE 0 END),
+        json_group_array(json_array(x.blocking_type, x.anomaly_n)) FILTER (WHERE x.anomaly_n > 0 AND x.verdict <> '')
       FROM json_each(?) r CROSS JOIN ${table} x ON x.domain = r.value ->> 0 AND x.asn = r.value ->> 1 AND x.bucket_ms >= r.value ->> 2 AND x.bucket_ms < r.value ->> 3
       WHERE ${clause.sql.join(' AND ')}
       GROUP BY x.domain, x.asn, x.bucket_ms ORDER BY x.domain, x.asn, x.bucket_ms`, [json, ...clause.params]) as [string, number, number, number, number, number, string | null][];
@@ -283,17 +289,23 @@ export class AnalyticsReader {
     inList(clause, 'asn', query.asns);
     inList(clause, 'source', query.sources);
     const bucketSql = query.grain === '5m' ? 'bucket_ms' : `(bucket_ms / ${HOUR_MS}) * ${HOUR_MS}`;
-    const rows = this.#all(`SELECT asn, ${bucketSql} AS b, probe_ref, SUM(n) AS n, SUM(late_n) AS late_n, SUM(late_failed_n) AS late_failed_n
+    const rows = this.#all(`SELECT asn, ${bucketSql} AS b, probe_ref, SUM(n) AS n, SUM(late_n) AS late_n, SUM(late_failed_n) AS late_failed_n,
+        SUM(reached_n) AS reached_n, SUM(check_n) AS check_n, SUM(check_failed_n) AS check_failed_n
       FROM probe_activity WHERE ${clause.sql.join(' AND ')}
-      GROUP BY asn, b, probe_ref HAVING SUM(n) > 0 ORDER BY asn, b, probe_ref`, clause.params) as { asn: number; b: number; probe_ref: number; n: number; late_n: number; late_failed_n: number }[];
-    return rows.map((r) => ({ asn: r.asn, bucketMs: r.b, probe: r.probe_ref, count: r.n, lateCount: r.late_n, lateFailedCount: r.late_failed_n }));
+      GROUP BY asn, b, probe_ref HAVING SUM(n) > 0 ORDER BY asn, b, probe_ref`, clause.params) as {
+      asn: number; b: number; probe_ref: number; n: number; late_n: number; late_failed_n: number; reached_n: number; check_n: number; check_failed_n: number;
+    }[];
+    return rows.map((r) => ({
+      asn: r.asn, bucketMs: r.b, probe: r.probe_ref, count: r.n, lateCount: r.late_n, lateFailedCount: r.late_failed_n,
+      reachedCount: r.reached_n, checkCount: r.check_n, checkFailedCount: r.check_failed_n,
+    }));
   }
 
-  lateFailureSpans(query: Omit<ProbeActivityQuery, 'grain'>): LateFailureSpan[] {
+  outageSpans(query: Omit<ProbeActivityQuery, 'grain'>): OutageSpan[] {
     checkRange(query.since, query.until);
     const [from, to] = bucketRange(query.since, query.until, FIVE_MINUTES_MS);
-    // The range and the predicate match the partial index probe_activity_late.
-    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?', 'late_failed_n > 0'], params: [from, to] };
+    // The range and the predicate match the partial index probe_activity_outage.
+    const clause: Clause = { sql: ['bucket_ms >= ?', 'bucket_ms < ?', '(late_failed_n > 0 OR check_failed_n > 0)'], params: [from, to] };
     inList(clause, 'asn', query.asns);
     inList(clause, 'source', query.sources);
     const rows = this.#all(`SELECT asn, MIN(bucket_ms) AS first, MAX(bucket_ms) AS last FROM probe_activity WHERE ${clause.sql.join(' AND ')} GROUP BY asn ORDER BY asn`, clause.params) as { asn: number; first: number; last: number }[];

@@ -23,7 +23,7 @@ import type {
   ImportedMeasurement,
   IncomingBatch,
   IterateOptions,
-  LateFailureSpan,
+  OutageSpan,
   MeasurementFilter,
   MeasurementPage,
   MeasurementRecord,
@@ -101,6 +101,7 @@ interface CurrentRow {
   domain: string;
   category_code: string;
   source: string;
+  test_name: string;
   verdict: string;
   blocking_type: string;
   anomaly: number;
@@ -174,7 +175,7 @@ export class SqliteStore implements Store {
       touchProbe: db.prepare(`UPDATE probes SET last_seen_ms = MAX(last_seen_ms, ?), last_asn = ?, last_cc = ?, last_network_name = ?
         WHERE probe_id = ?`),
       insertBatch: db.prepare('INSERT INTO batches (probe_ref, sequence, header, signature, received_ms) VALUES (?, ?, ?, ?, ?)'),
-      current: db.prepare(`SELECT seq, start_ms, received_ms, probe_ref, asn, cc, domain, category_code, source, verdict, blocking_type,
+      current: db.prepare(`SELECT seq, start_ms, received_ms, probe_ref, asn, cc, domain, category_code, source, test_name, verdict, blocking_type,
         anomaly, confirmed, failure FROM measurements WHERE id = ?`),
       setVerdict: db.prepare('UPDATE measurements SET verdict = ?, blocking_type = ?, anomaly = ?, confirmed = ?, failure = ?, fingerprint_id = ? WHERE seq = ?'),
       insertReanalysis: db.prepare(`INSERT INTO reanalyses (seq, analysed_ms, engine_version, verdict, blocking_type, anomaly, confirmed, failure, fingerprint_id, analysis)
@@ -330,9 +331,9 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const cur = this.#statements.current.get(asBuffer(id));
       if (cur === undefined) return false;
-      const base = { domain: cur.domain, asn: cur.asn, startMs: cur.start_ms, receivedMs: cur.received_ms, cc: cur.cc, categoryCode: cur.category_code, source: cur.source as MeasurementSource, probeRef: cur.probe_ref };
-      const before: RollupFacts = { ...base, verdict: cur.verdict, blockingType: cur.blocking_type, anomaly: cur.anomaly === 1, confirmed: cur.confirmed === 1, failed: cur.failure !== null || cur.anomaly === 1 };
-      const after: RollupFacts = { ...base, verdict: update.verdict, blockingType: update.blockingType, anomaly: update.anomaly, confirmed: update.confirmed, failed: update.failure !== null || update.anomaly };
+      const base = { domain: cur.domain, asn: cur.asn, startMs: cur.start_ms, receivedMs: cur.received_ms, cc: cur.cc, categoryCode: cur.category_code, source: cur.source as MeasurementSource, testName: cur.test_name, probeRef: cur.probe_ref };
+      const before: RollupFacts = { ...base, verdict: cur.verdict, blockingType: cur.blocking_type, anomaly: cur.anomaly === 1, confirmed: cur.confirmed === 1, failed: cur.failure !== null || cur.anomaly === 1, failure: cur.failure };
+      const after: RollupFacts = { ...base, verdict: update.verdict, blockingType: update.blockingType, anomaly: update.anomaly, confirmed: update.confirmed, failed: update.failure !== null || update.anomaly, failure: update.failure };
       const deltas = new RollupDeltas(this.#lateAfterMs);
       deltas.add(before, -1);
       deltas.add(after, 1);
@@ -390,8 +391,8 @@ export class SqliteStore implements Store {
     return this.#analytics.probeActivity(query);
   }
 
-  lateFailureSpans(query: Omit<ProbeActivityQuery, 'grain'>): LateFailureSpan[] {
-    return this.#analytics.lateFailureSpans(query);
+  outageSpans(query: Omit<ProbeActivityQuery, 'grain'>): OutageSpan[] {
+    return this.#analytics.outageSpans(query);
   }
 
   probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[] {

@@ -75,9 +75,10 @@ export class MeasurementWriter {
       VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (domain, asn, bucket_ms, probe_ref) DO UPDATE SET n = n + excluded.n`);
     this.#pruneAnomalyProbe = db.prepare('DELETE FROM anomaly_probes WHERE domain = ? AND asn = ? AND bucket_ms = ? AND probe_ref = ? AND n <= 0');
-    this.#upsertActivity = db.prepare(`INSERT INTO probe_activity (asn, bucket_ms, probe_ref, source, n, late_n, late_failed_n)
-      VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (asn, bucket_ms, probe_ref) DO UPDATE SET n = n + excluded.n, late_n = late_n + excluded.late_n, late_failed_n = late_failed_n + excluded.late_failed_n`);
+    this.#upsertActivity = db.prepare(`INSERT INTO probe_activity (asn, bucket_ms, probe_ref, source, n, late_n, late_failed_n, reached_n, check_n, check_failed_n)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (asn, bucket_ms, probe_ref) DO UPDATE SET n = n + excluded.n, late_n = late_n + excluded.late_n, late_failed_n = late_failed_n + excluded.late_failed_n,
+        reached_n = reached_n + excluded.reached_n, check_n = check_n + excluded.check_n, check_failed_n = check_failed_n + excluded.check_failed_n`);
   }
 
   /**
@@ -116,8 +117,8 @@ export class MeasurementWriter {
       if (d.n < 0) this.#pruneAnomalyProbe.run(d.domain, d.asn, d.bucketMs, d.probeRef);
     }
     for (const d of deltas.activity.values()) {
-      if (d.n === 0 && d.lateN === 0 && d.lateFailedN === 0) continue;
-      this.#upsertActivity.run(d.asn, d.bucketMs, d.probeRef, d.source, d.n, d.lateN, d.lateFailedN);
+      if (d.n === 0 && d.lateN === 0 && d.lateFailedN === 0 && d.reachedN === 0 && d.checkN === 0 && d.checkFailedN === 0) continue;
+      this.#upsertActivity.run(d.asn, d.bucketMs, d.probeRef, d.source, d.n, d.lateN, d.lateFailedN, d.reachedN, d.checkN, d.checkFailedN);
     }
   }
 

@@ -343,10 +343,13 @@ export interface ProbeActivityQuery {
   readonly sources?: readonly MeasurementSource[];
 }
 
+/** test_name of a probe's own connectivity check to its collector and control (probe/src/connectivity/). */
+export const CONNECTIVITY_TEST_NAME = 'connectivity';
+
 /**
- * Per (ASN, bucket of measurement start, probe): how many measurements the
- * probe made, how many arrived late (received long after they started:
- * they waited in an outbox) and how many of those failed.
+ * Per (ASN, bucket of measurement start, probe): what shutdown detection
+ * reads (docs/design/dd-007-episodes.md). Every count is of measurements
+ * of any test, the probe's connectivity checks included.
  */
 export interface ProbeActivityRow {
   readonly asn: number;
@@ -354,12 +357,27 @@ export interface ProbeActivityRow {
   /** Opaque probe key, as in EpisodeBucket.anomalyProbes. */
   readonly probe: number;
   readonly count: number;
+  /**
+   * Steppe uploads received more than the store's lateAfterMs after they
+   * started (they waited in the probe's outbox). Imports are never late:
+   * their received time is when they were imported.
+   */
   readonly lateCount: number;
+  /** Of the late ones, those that failed (a failure or an anomaly). */
   readonly lateFailedCount: number;
+  /**
+   * Measurements showing the probe was online: no step failed, or a verdict
+   * other than undetermined (which needs the control's answer).
+   */
+  readonly reachedCount: number;
+  /** The probe's own connectivity checks (test_name 'connectivity', Steppe uploads only). */
+  readonly checkCount: number;
+  /** Of those, checks that did not reach their host (collector or control). */
+  readonly checkFailedCount: number;
 }
 
-/** Where an ASN had late, failed deliveries. */
-export interface LateFailureSpan {
+/** Where an ASN had signs of an outage: late failed deliveries or failed connectivity checks. */
+export interface OutageSpan {
   readonly asn: number;
   readonly firstBucketMs: number;
   readonly lastBucketMs: number;
@@ -446,10 +464,11 @@ export interface AnalyticsStore {
   anomalyProbeCount(query: AnomalyProbeQuery): number;
   probeActivity(query: ProbeActivityQuery): ProbeActivityRow[];
   /**
-   * Per ASN with late, failed deliveries in the range, the first and last
+   * Per ASN with late failed deliveries or failed connectivity checks in the
+   * range (lateFailedCount > 0 or checkFailedCount > 0), the first and last
    * 5-minute bucket holding them (cheap: where shutdown detection starts).
    */
-  lateFailureSpans(query: Omit<ProbeActivityQuery, 'grain'>): LateFailureSpan[];
+  outageSpans(query: Omit<ProbeActivityQuery, 'grain'>): OutageSpan[];
   /** Distinct probes that measured from each ASN in the range (grain-independent). */
   probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[];
   probeCounts(activeSinceMs: number): ProbeCount[];

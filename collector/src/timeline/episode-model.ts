@@ -1,5 +1,5 @@
 import { idToString } from '@steppe/shared';
-import type { MeasurementStore, RollupGrain } from '../store/store.js';
+import type { MeasurementPage, MeasurementSource, MeasurementStore, RollupGrain } from '../store/store.js';
 
 /** The episode record and the rules shared by blocking and shutdown detection (see episodes.ts). */
 
@@ -34,11 +34,25 @@ export interface Episode {
   readonly evidence: readonly string[];
 }
 
-/** Confidence of an episode (episodes.ts, rule 4). */
-export function episodeConfidence(probes: number, anomalies: number, confirmed: number, singleProbe: boolean): number {
-  const c = anomalies === 0 ? 0 : Math.min(1, confirmed / anomalies);
-  const value = (1 - 0.5 ** Math.min(probes, 30) * (1 - 0.9 * c)) * (singleProbe ? 0.6 : 1);
+/**
+ * Confidence 1 − 0.5^p · (1 − 0.9·s), × 0.6 for a single probe, rounded to
+ * 0.001 (docs/design/dd-007-episodes.md): each independent probe halves the
+ * doubt left, and direct evidence (share s) removes 90 % of what remains.
+ */
+function confidence(probes: number, strongShare: number, singleProbe: boolean): number {
+  const s = Math.min(1, Math.max(0, strongShare));
+  const value = (1 - 0.5 ** Math.min(probes, 30) * (1 - 0.9 * s)) * (singleProbe ? 0.6 : 1);
   return Math.round(value * 1000) / 1000;
+}
+
+/** Confidence of a blocking episode (episodes.ts, rule 4): s is the confirmed share of its anomalies. */
+export function episodeConfidence(probes: number, anomalies: number, confirmed: number, singleProbe: boolean): number {
+  return confidence(probes, anomalies === 0 ? 0 : confirmed / anomalies, singleProbe);
+}
+
+/** Confidence of a shutdown (shutdowns.ts, rule 5): s is the share of its probes whose own connectivity check failed in it. */
+export function shutdownConfidence(probes: number, probesWithFailedCheck: number): number {
+  return confidence(probes, probes === 0 ? 0 : probesWithFailedCheck / probes, false);
 }
 
 /** Blocking types with at least 20 % of the anomalies, most frequent first. */
@@ -97,24 +111,52 @@ export function findRuns(states: readonly ('blocked' | 'clear' | 'gap')[], maxGa
   return runs;
 }
 
-/** Evidence ids for an episode: confirmed anomalies first, then other anomalies. */
-export function evidenceIds(store: MeasurementStore, filter: { domains?: readonly string[]; asns: readonly number[]; since: number; until: number; failed?: boolean; confirmed?: number }, limit: number): string[] {
+/** What evidenceIds looks for. */
+export interface EvidenceFilter {
+  readonly domains?: readonly string[];
+  readonly asns: readonly number[];
+  readonly since: number;
+  readonly until: number;
+  readonly sources?: readonly MeasurementSource[];
+  /** Failed measurements (a shutdown's evidence) instead of anomalies. */
+  readonly failed?: boolean;
+  /** With `failed`: test names listed first (a shutdown lists its failed connectivity checks first). */
+  readonly firstTestNames?: readonly string[];
+  /** Confirmed anomalies the rollups counted: 0 skips a scan that would find nothing. */
+  readonly confirmed?: number;
+}
+
+/**
+ * Evidence ids for an episode: for blocking, confirmed anomalies first, then
+ * other anomalies; for a shutdown (`failed`), failed measurements of
+ * `firstTestNames` first, then any failed measurement.
+ */
+export async function evidenceIds(store: Pick<MeasurementStore, 'queryMeasurements'>, filter: EvidenceFilter, limit: number): Promise<string[]> {
   if (limit <= 0) return [];
   const base = {
     since: filter.since,
     until: filter.until,
     probeAsns: filter.asns,
     ...(filter.domains === undefined ? {} : { domains: filter.domains }),
+    ...(filter.sources === undefined ? {} : { sources: filter.sources }),
   };
   const ids: string[] = [];
-  const strongest = filter.failed === true ? { ...base, failed: true } : { ...base, confirmed: true };
+  const add = (page: MeasurementPage): void => {
+    for (const r of page.results) {
+      const id = idToString(r.id);
+      if (ids.length < limit && !ids.includes(id)) ids.push(id);
+    }
+  };
+  if (filter.failed === true) {
+    if (filter.firstTestNames !== undefined && filter.firstTestNames.length > 0) {
+      add(await store.queryMeasurements({ ...base, failed: true, testNames: filter.firstTestNames }, { limit, order: 'asc' }));
+    }
+    // Asked for `limit` more: those already listed come back among them.
+    if (ids.length < limit) add(await store.queryMeasurements({ ...base, failed: true }, { limit: Math.min(10_000, limit + ids.length), order: 'asc' }));
+    return ids;
+  }
   // The rollups already said whether anything was confirmed: skip a scan that would find nothing.
-  if (filter.failed === true || filter.confirmed !== 0) {
-    for (const r of store.queryMeasurements(strongest, { limit, order: 'asc' }).results) ids.push(idToString(r.id));
-  }
-  if (ids.length < limit && filter.failed !== true) {
-    for (const r of store.queryMeasurements({ ...base, anomaly: true, confirmed: false }, { limit: limit - ids.length, order: 'asc' }).results) ids.push(idToString(r.id));
-  }
+  if (filter.confirmed !== 0) add(await store.queryMeasurements({ ...base, confirmed: true }, { limit, order: 'asc' }));
+  if (ids.length < limit) add(await store.queryMeasurements({ ...base, anomaly: true, confirmed: false }, { limit: limit - ids.length, order: 'asc' }));
   return ids;
 }
-

@@ -40,6 +40,8 @@ export interface MeasurementSpec {
   readonly confirmed?: boolean;
   readonly failure?: string;
   readonly categoryCode?: string;
+  /** 'web_connectivity' unless given ('connectivity': the probe's own check). */
+  readonly testName?: string;
   readonly leafCert?: Uint8Array;
   readonly bodyPrefix?: Uint8Array;
   /** What the probe claims about its network (the store must ignore it). */
@@ -54,7 +56,7 @@ export function measurementProps(spec: MeasurementSpec): MeasurementProps {
   return {
     id: newId(spec.startMs),
     probeId: spec.probeId,
-    testName: 'web_connectivity',
+    testName: spec.testName ?? 'web_connectivity',
     testVersion: '0.1.0',
     softwareName: 'steppe-probe',
     softwareVersion: '0.1.0',

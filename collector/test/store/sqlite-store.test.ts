@@ -71,11 +71,13 @@ describe('openSqliteStore: schema and durability', () => {
     store.close();
     // Back to version 1, as a database made before migration 2 would be.
     const db = new Database(path);
-    db.exec("DROP TABLE rollup_1d; DROP INDEX probe_activity_late; DELETE FROM schema_version WHERE version = 2;");
+    db.exec(`DROP TABLE rollup_1d; DROP INDEX probe_activity_outage;
+      ALTER TABLE probe_activity DROP COLUMN reached_n; ALTER TABLE probe_activity DROP COLUMN check_n; ALTER TABLE probe_activity DROP COLUMN check_failed_n;
+      DELETE FROM schema_version WHERE version >= 2;`);
     db.pragma('user_version = 1');
     db.close();
     store = openSqliteStore(path);
-    expect(store.schemaVersion()).toBe(2);
+    expect(store.schemaVersion()).toBe(MIGRATIONS.length);
     expect(daily()).toEqual(expected);
     expect(expected).toEqual([
       { bucketMs: Date.UTC(2020, 11, 6), verdict: 'accessible', count: 2, anomalyCount: 0, confirmedCount: 0 },

@@ -64,8 +64,9 @@ beforeAll(() => {
       const probe = addProbe(store, network, DAY);
       const times = every(10 * MIN, at(0), at(12), offset * MIN);
       const offline = (t: number): boolean => t >= at(6) && t < at(8);
-      const spec = (t: number): { startMs: number; domain: string; verdict?: string; failure?: string } => (offline(t) && fails
-        ? { startMs: t, domain: 'site00.example.kz', verdict: 'down', failure: 'generic_timeout_error' }
+      // Inside the shutdown nothing answers, the control included: no verdict, a failure.
+      const spec = (t: number): { startMs: number; domain: string; verdict?: string; anomaly?: boolean; failure?: string } => (offline(t) && fails
+        ? { startMs: t, domain: 'site00.example.kz', verdict: '', anomaly: false, failure: 'generic_timeout_error' }
         : { startMs: t, domain: 'site00.example.kz' });
       ingest(store, probe, times.filter((t) => t < at(6)).map(spec));
       // The outbox kept these until the network came back.
@@ -78,8 +79,8 @@ beforeAll(() => {
 afterAll(() => store.close());
 
 describe('detectEpisodes on seeded data with known truth', () => {
-  it('finds exactly the true episodes, onset and end within one 5-minute bucket', () => {
-    const episodes = detectEpisodes(store, { since: at(0), until: at(12), grain: '5m' }, { nowMs: DAY + 24 * HOUR });
+  it('finds exactly the true episodes, onset and end within one 5-minute bucket', async () => {
+    const episodes = await detectEpisodes(store, { since: at(0), until: at(12), grain: '5m' }, { nowMs: DAY + 24 * HOUR });
     const summary = episodes.map((e) => ({ kind: e.kind, asn: e.asn, domain: e.domain, onset: new Date(e.onsetMs).toISOString().slice(11, 16), end: new Date(e.endMs).toISOString().slice(11, 16) }));
     expect(summary).toEqual([
       // Its last blocked measurement started 02:50 and the next one (03:00) was fine: the end is known to the bucket.
@@ -105,15 +106,15 @@ describe('detectEpisodes on seeded data with known truth', () => {
     for (const id of facebook.evidence) expect(blockedFacebookIds.has(id)).toBe(true);
   });
 
-  it('does not turn one noisy probe into an episode, at any grain', () => {
+  it('does not turn one noisy probe into an episode, at any grain', async () => {
     for (const grain of ['5m', '1h'] as const) {
-      const episodes = detectEpisodes(store, { since: at(0), until: at(12), grain, asns: [21299] });
+      const episodes = await detectEpisodes(store, { since: at(0), until: at(12), grain, asns: [21299] });
       expect(episodes).toEqual([]);
     }
   });
 
-  it('bridges a short gap without counting it as blocked, and splits at a long one', () => {
-    const episodes = detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', asns: [9198], domains: ['www.instagram.com', 'www.youtube.com'], kinds: ['blocking'] });
+  it('bridges a short gap without counting it as blocked, and splits at a long one', async () => {
+    const episodes = await detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', asns: [9198], domains: ['www.instagram.com', 'www.youtube.com'], kinds: ['blocking'] });
     const instagram = episodes.filter((e) => e.domain === 'www.instagram.com');
     expect(instagram).toHaveLength(1);
     expect(instagram[0]?.gapBuckets).toBe(3);
@@ -121,29 +122,29 @@ describe('detectEpisodes on seeded data with known truth', () => {
     expect(episodes.filter((e) => e.domain === 'www.youtube.com').map((e) => e.gapBuckets)).toEqual([0, 0]);
   });
 
-  it('keeps the lone probe of a network, marked and with lower confidence', () => {
-    const [lone] = detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', asns: [48503] });
+  it('keeps the lone probe of a network, marked and with lower confidence', async () => {
+    const [lone] = await detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', asns: [48503] });
     expect(lone).toMatchObject({ singleProbe: true, probes: 1, confirmed: 6, anomalies: 6, blockingTypes: ['tls_mitm'] });
     expect(lone?.confidence).toBe(episodeConfidence(1, 6, 6, true));
     expect(lone?.confidence ?? 1).toBeLessThan(0.6);
   });
 
-  it('finds the shutdown from late failed deliveries, never from late successes', () => {
-    const episodes = detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', kinds: ['shutdown'] });
+  it('finds the shutdown from late failed deliveries, never from late successes', async () => {
+    const episodes = await detectEpisodes(store, { since: at(0), until: at(12), grain: '5m', kinds: ['shutdown'] });
     expect(episodes.map((e) => e.asn)).toEqual([50482]);
     expect(episodes[0]).toMatchObject({ kind: 'shutdown', probes: 2, measurements: 24, anomalies: 24, blockingTypes: ['shutdown'] });
     expect(episodes[0]?.evidence).toHaveLength(20);
   });
 
-  it('finds the same episodes at hourly grain, to the hour', () => {
-    const episodes = detectEpisodes(store, { since: at(0), until: at(12), grain: '1h', asns: [9198], domains: ['www.facebook.com'] });
+  it('finds the same episodes at hourly grain, to the hour', async () => {
+    const episodes = await detectEpisodes(store, { since: at(0), until: at(12), grain: '1h', asns: [9198], domains: ['www.facebook.com'] });
     expect(episodes.map((e) => [e.kind, new Date(e.onsetMs).toISOString().slice(11, 16), new Date(e.endMs).toISOString().slice(11, 16)])).toEqual([['blocking', '04:00', '08:00']]);
   });
 
-  it('marks an episode ongoing only when the range reaches now and it is still blocked', () => {
-    const [cut] = detectEpisodes(store, { since: at(0), until: at(6), grain: '5m', asns: [9198], domains: ['www.facebook.com'] }, { nowMs: at(6) });
+  it('marks an episode ongoing only when the range reaches now and it is still blocked', async () => {
+    const [cut] = await detectEpisodes(store, { since: at(0), until: at(6), grain: '5m', asns: [9198], domains: ['www.facebook.com'] }, { nowMs: at(6) });
     expect(cut).toMatchObject({ ongoing: true, endMs: at(6) });
-    const [past] = detectEpisodes(store, { since: at(0), until: at(6), grain: '5m', asns: [9198], domains: ['www.facebook.com'] }, { nowMs: at(20) });
+    const [past] = await detectEpisodes(store, { since: at(0), until: at(6), grain: '5m', asns: [9198], domains: ['www.facebook.com'] }, { nowMs: at(20) });
     expect(past?.ongoing).toBe(false);
   });
 });
@@ -202,7 +203,7 @@ describe('findRuns', () => {
 });
 
 describe('noise rules', () => {
-  it('needs at least three anomalies: two probes failing once together is noise', () => {
+  it('needs at least three anomalies: two probes failing once together is noise', async () => {
     const s = openSqliteStore(':memory:');
     const net = { asn: 29355, cc: 'KZ', networkName: 'KazTransCom' };
     const [p, q] = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
@@ -212,20 +213,20 @@ describe('noise rules', () => {
     if (p === undefined || q === undefined) throw new Error('no probes');
     ingest(s, p, every(HOUR, at(0), at(12)).map((t) => spec(t, t === at(5))));
     ingest(s, q, every(HOUR, at(0), at(12), 10 * MIN).map((t) => spec(t, t === at(5, 10))));
-    expect(detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).toEqual([]);
+    expect(await detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).toEqual([]);
     ingest(s, q, [spec(at(5, 40), true)]);
-    expect(detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' }).map((e) => [e.anomalies, e.probes])).toEqual([[3, 2]]);
+    expect((await detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).map((e) => [e.anomalies, e.probes])).toEqual([[3, 2]]);
     s.close();
   });
 
-  it('does not end a block on one accessible measurement alone', () => {
+  it('does not end a block on one accessible measurement alone', async () => {
     const s = openSqliteStore(':memory:');
     const net = { asn: 15549, cc: 'KZ', networkName: 'Aksoran' };
     const probes = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
     probes.forEach((probe, i) => ingest(s, probe, every(10 * MIN, at(0), at(6), i * 5 * MIN).map((t) => (t >= at(1) && t < at(5) && t !== at(3)
       ? { startMs: t, domain: 'site00.example.kz', verdict: 'dns', blockingType: 'dns_nxdomain', failure: 'dns_nxdomain_error' }
       : { startMs: t, domain: 'site00.example.kz' }))));
-    const episodes = detectEpisodes(s, { since: at(0), until: at(6), grain: '5m' });
+    const episodes = await detectEpisodes(s, { since: at(0), until: at(6), grain: '5m' });
     expect(episodes.map((e) => [new Date(e.onsetMs).toISOString().slice(11, 16), new Date(e.endMs).toISOString().slice(11, 16), e.gapBuckets])).toEqual([['01:00', '05:00', 1]]);
     s.close();
   });
