@@ -82,7 +82,9 @@ describe('the words about evidence (one implementation: dashboard and Node)', ()
     expect(episodeSentence(kk, { ...episode, confirmed: 30, probes: 1, measurements: 21, anomalies: 21 }, 'Asia/Almaty', names)).toBe('2020 ж. 6 желтоқсан күні Asia/Almaty уақытымен 10:00–14:00 аралығында (UTC бойынша 04:00–08:00) AS9198 JSC Kazakhtelecom желісінде www.facebook.com сайты бұғатталды (sni_reset); 1 зонд, 21 өлшеу, оның ішінде 21 аномалды өлшеу.');
     expect(episodeSentence(ru, { ...episode, probes: 21, measurements: 1, anomalies: 1, ongoing: true, end: '2020-12-07T08:00:00.000Z' }, 'Asia/Almaty', names))
       .toBe('С 6 декабря 2020 г. 10:00 до 7 декабря 2020 г. 14:00 по времени Asia/Almaty (2020-12-06 04:00 UTC — 2020-12-07 08:00 UTC) у сайта www.facebook.com в сети AS9198 JSC Kazakhtelecom были признаки блокировки (не подтверждённые страницей блокировки или сертификатом перехвата) (sni_reset); 21 зонд, 1 измерение, из них 1 аномальное. На конец диапазона эпизод ещё продолжался.');
-    expect(longDate(Date.UTC(2020, 11, 6), 'UTC', 'kk-KZ')).toBe('2020 ж. 6 желтоқсан');
+    expect(longDate(kk, Date.UTC(2020, 11, 6), 'UTC')).toBe('2020 ж. 6 желтоқсан');
+    expect(longDate(ru, Date.UTC(2021, 0, 31, 20), 'Asia/Almaty')).toBe('1 февраля 2021 г.');
+    expect(longDate(en, Date.UTC(2020, 11, 6), 'UTC')).toBe('6 December 2020');
   });
 
   it('labels chart rows and states in each language', () => {

@@ -87,9 +87,9 @@ export function episodeSentence(tr, e, timeZone, names) {
   const a = zoned(onset, timeZone);
   const b = zoned(end, timeZone);
   const span = a.date === b.date
-    ? tr.t('episode.span.sameDay', { date: longDate(onset, timeZone, tr.locale), from: a.time, to: b.time, zone: timeZone, utcFrom: zoned(onset, 'UTC').time, utcTo: zoned(end, 'UTC').time })
+    ? tr.t('episode.span.sameDay', { date: longDate(tr, onset, timeZone), from: a.time, to: b.time, zone: timeZone, utcFrom: zoned(onset, 'UTC').time, utcTo: zoned(end, 'UTC').time })
     : tr.t('episode.span.days', {
-      fromDate: longDate(onset, timeZone, tr.locale), from: a.time, toDate: longDate(end, timeZone, tr.locale), to: b.time, zone: timeZone,
+      fromDate: longDate(tr, onset, timeZone), from: a.time, toDate: longDate(tr, end, timeZone), to: b.time, zone: timeZone,
       utcFrom: utcText(onset), utcTo: utcText(end),
     });
   const network = networkText(e.probe_asn, names);

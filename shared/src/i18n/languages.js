@@ -19,6 +19,17 @@ export const DEFAULT_LANGUAGE = 'en';
 export const LOCALES = { en: 'en-GB', ru: 'ru-RU', kk: 'kk-KZ' };
 
 /**
+ * The locale handed to Intl for numbers and plural rules. Kazakh numbers
+ * are written as Russian ones are (a space between thousands, a decimal
+ * comma), and Kazakh messages need no plural category but "other"; Russian
+ * data is in every runtime, while some browsers ship trimmed ICU data
+ * without Kazakh (Debian's Chromium writes 1,026 for kk-KZ). So a number
+ * reads the same whether Node or the browser wrote it.
+ * @type {Readonly<Record<Language, string>>}
+ */
+export const FORMAT_LOCALES = { en: 'en-GB', ru: 'ru-RU', kk: 'ru-RU' };
+
+/**
  * Each language's name in itself, for a language switcher.
  * @type {Readonly<Record<Language, string>>}
  */

@@ -3,12 +3,10 @@
 // numeric dates are ISO-like ("2020-12-06 04:02 UTC") in every language:
 // unambiguous, sortable and the same in a citation whatever the reader's
 // language; long dates ("6 December 2020", "6 декабря 2020 г.",
-// "2020 ж. 6 желтоқсан") come from Intl in the reader's locale.
+// "2020 ж. 6 желтоқсан") are the catalog's words around those numbers.
 
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const numericFormats = new Map();
-/** @type {Map<string, Intl.DateTimeFormat>} */
-const longFormats = new Map();
 
 /**
  * @param {string} timeZone
@@ -61,20 +59,19 @@ export function localText(ms, timeZone) {
 }
 
 /**
- * The calendar date of an instant in a zone, written out in a locale:
- * "6 December 2020" (en-GB), "6 декабря 2020 г." (ru), "2020 ж. 6 желтоқсан" (kk).
+ * The calendar date of an instant in a zone, written out in the
+ * translator's language: "6 December 2020", "6 декабря 2020 г.",
+ * "2020 ж. 6 желтоқсан". The words come from the catalog's `date.long`
+ * (a select over the month), not from Intl: browsers ship trimmed locale
+ * data (Debian's Chromium writes "2020 M12 6" for Kazakh), and a sentence
+ * must read the same whether the dashboard or the collector wrote it.
+ * @param {import('./translator.js').Translator} tr
  * @param {number} ms
  * @param {string} timeZone
- * @param {string} locale
  */
-export function longDate(ms, timeZone, locale) {
-  const key = `${locale}\u0000${timeZone}`;
-  let f = longFormats.get(key);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'long', year: 'numeric' });
-    longFormats.set(key, f);
-  }
-  return f.format(new Date(ms));
+export function longDate(tr, ms, timeZone) {
+  const [year = '', month = '', day = ''] = zoned(ms, timeZone).date.split('-');
+  return tr.t('date.long', { year, month: String(Number(month)), day: String(Number(day)) });
 }
 
 /**

@@ -3,7 +3,7 @@
 // so this one file serves Node (which imports the npm package) and the
 // dashboard (which imports the copy the collector serves under
 // /dashboard/vendor/): no bundler, no import map, no CDN.
-import { LOCALES } from './languages.js';
+import { FORMAT_LOCALES, LOCALES } from './languages.js';
 
 /**
  * @typedef {Readonly<Record<string, string>>} Catalog a flat map: message key → ICU message
@@ -33,9 +33,10 @@ import { LOCALES } from './languages.js';
 export function createTranslator(options) {
   const { language, messages, MessageFormat, fallback } = options;
   const locale = LOCALES[language];
+  const formatLocale = FORMAT_LOCALES[language];
   /** @type {Map<string, import('intl-messageformat').IntlMessageFormat | null>} */
   const compiled = new Map();
-  const numbers = new Intl.NumberFormat(locale);
+  const numbers = new Intl.NumberFormat(formatLocale);
 
   /**
    * @param {Catalog | undefined} catalog
@@ -49,7 +50,7 @@ export function createTranslator(options) {
     if (source !== undefined) {
       try {
         // ignoreTag: "<" is plain text in our messages, not rich-text markup.
-        f = new MessageFormat(source, locale, undefined, { ignoreTag: true });
+        f = new MessageFormat(source, formatLocale, undefined, { ignoreTag: true });
       } catch {
         f = null;
       }
