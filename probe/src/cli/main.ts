@@ -30,7 +30,6 @@ export async function main(argv: readonly string[], io?: CliIO): Promise<number>
     given.stderr.write(`steppe-probe: ${err.message}\n`);
     return EXIT.USAGE;
   }
-  const tr = probeText(resolved.env);
   return runCli({
     program: 'steppe-probe',
     version: SOFTWARE_VERSION,
@@ -38,7 +37,7 @@ export async function main(argv: readonly string[], io?: CliIO): Promise<number>
     commands: COMMANDS,
     argv: resolved.argv,
     io: { ...given, env: resolved.env },
-    // English messages need no explanation above them.
-    ...(resolved.language === 'en' ? {} : { describeError: (code) => tr.t(`error.${code}`) }),
+    // English messages need no explanation above them; the catalog is read only when an error is reported.
+    ...(resolved.language === 'en' ? {} : { describeError: (code) => probeText(resolved.env).t(`error.${code}`) }),
   });
 }
