@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ManualClock } from '@steppe/shared';
 import { registerApiRoutes } from '../../src/api/routes.js';
-import { EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../src/dashboard/chart-style.js';
+import { CHART_FONT, EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../src/dashboard/chart-style.js';
 import { registerDashboardRoutes } from '../../src/dashboard/routes.js';
 import { DASHBOARD_CSP } from '../../src/dashboard/security-headers.js';
 import { ASSETS_DIR, ASSET_FILES, I18N_FILES } from '../../src/dashboard/static-files.js';
@@ -216,6 +216,12 @@ describe('GET /dashboard', () => {
     expect(prop('--event')).toBe(EVENT_FILL);
     const js = readFileSync(`${ASSETS_DIR}heat-strip.js`, 'utf8');
     for (const s of STATE_STYLES) expect(js).toContain(`'${s.fill}'`);
+  });
+
+  it('uses one font stack, covering Kazakh Cyrillic, in the page, its canvas and the SVG', () => {
+    expect(readFileSync(`${ASSETS_DIR}style.css`, 'utf8')).toContain(`font-family: ${CHART_FONT};`);
+    expect(readFileSync(`${ASSETS_DIR}heat-strip.js`, 'utf8')).toContain(`const FONT_FAMILY = "${CHART_FONT}";`);
+    for (const family of ['Noto Sans', 'PT Sans', 'DejaVu Sans']) expect(CHART_FONT).toContain(`'${family}'`);
   });
 
   it('takes the default time zone from its options, and refuses a bad one', async () => {
