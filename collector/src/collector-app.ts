@@ -109,7 +109,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
     registerApiRoutes(router, { store, clock, ...(options.adminToken !== undefined ? { adminToken: options.adminToken } : {}) });
     registerExportRoutes(router, { store, clock, collectorKey, snapshotDir: join(options.dataDir, 'snapshots'), ...(options.exportWorkers !== undefined ? { exportWorkers: options.exportWorkers } : {}) });
     registerTestListRoutes(router, testLists);
-    registerDashboardRoutes(router, { store, clock, ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}) });
+    registerDashboardRoutes(router, { store, clock, ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}), ...(options.eventsFile !== undefined ? { eventsFile: options.eventsFile } : {}) });
     router.add('GET', '/', ({ res }) => {
       res.writeHead(302, { location: '/dashboard' });
       res.end();

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, SteppeError, UsageError } from './errors.js';
+import { ConfigError, type ErrorCode, SteppeError, UsageError } from './errors.js';
 
 /** Where a command reads and writes; tests pass their own. */
 export interface CliIO {
@@ -51,6 +51,8 @@ export async function runCli(options: {
   readonly commands: Readonly<Record<string, CommandEntry>>;
   readonly argv: readonly string[];
   readonly io: CliIO;
+  /** A line in the user's language explaining an error code, printed above the (English) detail; undefined: none. */
+  readonly describeError?: (code: ErrorCode) => string | undefined;
 }): Promise<number> {
   const { program, commands, io } = options;
   const [name, ...rest] = options.argv;
@@ -79,18 +81,24 @@ export async function runCli(options: {
     }
     return await command.run(rest, io);
   } catch (err) {
-    return reportError(program, name, err, io);
+    return reportError(program, name, err, io, options.describeError);
   }
 }
 
-/** Print an error the way both CLIs do and return the exit status. */
-export function reportError(program: string, command: string, err: unknown, io: CliIO): number {
+/**
+ * Print an error the way both CLIs do and return the exit status. With
+ * `describeError`, a translated explanation of the code comes first and the
+ * message (English, as in logs and docs) follows on the next line.
+ */
+export function reportError(program: string, command: string, err: unknown, io: CliIO, describeError?: (code: ErrorCode) => string | undefined): number {
+  const headline = err instanceof SteppeError ? describeError?.(err.code) : undefined;
+  const lead = headline === undefined ? '' : `${headline}\n  `;
   if (err instanceof UsageError || err instanceof ConfigError) {
-    io.stderr.write(`${program} ${command}: ${err.message}\nRun \`${program} ${command} --help\` for usage.\n`);
+    io.stderr.write(`${program} ${command}: ${lead}${err.message}\nRun \`${program} ${command} --help\` for usage.\n`);
     return EXIT.USAGE;
   }
   if (err instanceof SteppeError) {
-    io.stderr.write(`${program} ${command}: ${err.message} [${err.code}]\n`);
+    io.stderr.write(`${program} ${command}: ${lead}${err.message} [${err.code}]\n`);
     return err.code === 'STEPPE_ERR_CONSENT_REQUIRED' ? EXIT.CONSENT : EXIT.FAILED;
   }
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);

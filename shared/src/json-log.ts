@@ -9,7 +9,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogValue = string | number | boolean | null | undefined | readonly string[] | Readonly<Record<string, number>>;
 
 /** Fields holding free text from errors: every IP address in them is scrubbed. */
-const FREE_TEXT_FIELDS = new Set(['error', 'message', 'reason', 'detail']);
+const FREE_TEXT_FIELDS = new Set(['error', 'message', 'reason', 'detail', 'msg']);
 
 /** Options of {@link JsonLog}. */
 export interface JsonLogOptions {
@@ -18,6 +18,12 @@ export interface JsonLogOptions {
   readonly level?: LogLevel;
   /** Values to scrub from every string (the probe's own address forms, PublicAddressSet.scrubForms). */
   readonly scrubForms?: () => readonly string[];
+  /**
+   * A sentence for people reading the log, in their language, written as the
+   * `msg` field (docs/cli.md); undefined: no `msg`. Event and field names
+   * stay as they are: machines read those.
+   */
+  readonly describe?: (event: string, fields: Readonly<Record<string, LogValue>>) => string | undefined;
 }
 
 /**
@@ -32,12 +38,14 @@ export class JsonLog {
   readonly #clock: Clock;
   readonly #min: number;
   readonly #forms: () => readonly string[];
+  readonly #describe: JsonLogOptions['describe'];
 
   constructor(out: NodeJS.WritableStream, options: JsonLogOptions = {}) {
     this.#out = out;
     this.#clock = options.clock ?? systemClock;
     this.#min = LOG_LEVELS.indexOf(options.level ?? 'info');
     this.#forms = options.scrubForms ?? (() => []);
+    this.#describe = options.describe;
   }
 
   debug(event: string, fields: Readonly<Record<string, LogValue>> = {}): void {
@@ -71,6 +79,8 @@ export class JsonLog {
       else if (Array.isArray(value)) line[key] = value.map((v: string) => clean(key, v));
       else line[key] = value;
     }
+    const msg = this.#describe?.(event, fields);
+    if (msg !== undefined) line['msg'] = clean('msg', msg);
     this.#out.write(`${JSON.stringify(line)}\n`);
   }
 }

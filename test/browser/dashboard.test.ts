@@ -268,7 +268,7 @@ describe.skipIf(!HAVE_CHROMIUM)('the dashboard in headless Chromium', () => {
     const range = 'since=2020-12-06T00%3A00%3A00.000Z&until=2020-12-07T00%3A00%3A00.000Z';
     expect(await page.getAttribute('#download-csv', 'href')).toBe(`/api/v1/exports/measurements.csv?${range}`);
     expect(await page.getAttribute('#download-jsonl', 'href')).toBe(`/api/v1/exports/measurements.jsonl?${range}`);
-    expect(await page.getAttribute('#download-svg', 'href')).toBe(`/api/v1/timeline.svg?${range}&grain=1h&time_zone=Asia%2FAlmaty`);
+    expect(await page.getAttribute('#download-svg', 'href')).toBe(`/api/v1/timeline.svg?${range}&grain=1h&time_zone=Asia%2FAlmaty&lang=en`);
     // Every measurement drawn is in the files, and nothing else.
     const csv = await (await page.request.get(`${base}${await page.getAttribute('#download-csv', 'href') ?? ''}`)).text();
     expect(csv.trim().split('\n')).toHaveLength(seeded.committed + 1);

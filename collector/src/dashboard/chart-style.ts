@@ -9,18 +9,26 @@ import type { BucketState } from '../timeline/timeline.js';
  */
 export interface StateStyle {
   readonly state: BucketState;
-  readonly label: string;
-  readonly description: string;
   /** Fill colour (for no_data: the background under the hatch). */
   readonly fill: string;
 }
 
+/** In legend order. Their names and meanings, in each language, are the catalog's `state.<state>.*` (stateLabel). */
 export const STATE_STYLES: readonly StateStyle[] = [
-  { state: 'accessible', label: 'Accessible', description: 'fewer than half of the measurements anomalous', fill: '#bfe3c6' },
-  { state: 'anomaly', label: 'Anomaly', description: 'half or more of the measurements anomalous', fill: '#f2a541' },
-  { state: 'confirmed', label: 'Confirmed blocking', description: 'anomalous, with confirmed evidence (blockpage fingerprint or interception certificate)', fill: '#b2182b' },
-  { state: 'no_data', label: 'No data', description: 'no probe reported: unknown, not accessible', fill: '#eeeeee' },
+  { state: 'accessible', fill: '#bfe3c6' },
+  { state: 'anomaly', fill: '#f2a541' },
+  { state: 'confirmed', fill: '#b2182b' },
+  { state: 'no_data', fill: '#eeeeee' },
 ];
+
+/**
+ * The font stack of the charts and the page (style.css and heat-strip.js
+ * carry the same, a test keeps them equal). Every family in it draws Kazakh
+ * Cyrillic (ә ғ қ ң ө ұ ү һ і) as well as Russian: Segoe UI, Noto Sans,
+ * Roboto, PT Sans (made for the languages of Russia and its neighbours),
+ * DejaVu Sans (Linux), Arial (Windows since Vista).
+ */
+export const CHART_FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', Roboto, 'PT Sans', 'DejaVu Sans', Arial, sans-serif";
 
 /** Stroke of the no-data hatch. */
 export const NO_DATA_HATCH = '#9a9a9a';

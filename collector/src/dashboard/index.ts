@@ -2,7 +2,6 @@
 export { registerDashboardRoutes, type DashboardDeps, type DashboardRoute } from './routes.js';
 export {
   renderTimelineSvg,
-  rowLabel,
   MAX_SVG_CELLS,
   type TimelineSvgData,
   type TimelineSvgOptions,
@@ -11,6 +10,6 @@ export {
   type TimelineSvgEvent,
 } from './timeline-svg.js';
 export { timelineSvgRoute, networkNames, TIMELINE_DATA_PARAMETERS, TIMELINE_SVG_PARAMETERS, type TimelineSvgDeps } from './svg-route.js';
-export { STATE_STYLES, stateStyle, type StateStyle } from './chart-style.js';
+export { CHART_FONT, STATE_STYLES, stateStyle, type StateStyle } from './chart-style.js';
 export { DASHBOARD_CSP, DASHBOARD_HEADERS } from './security-headers.js';
 export { ASSETS_DIR } from './static-files.js';

@@ -1,9 +1,10 @@
-import type { Clock } from '@steppe/shared';
+import { type Clock, isLanguage, LANGUAGES, negotiateLanguage, translatorFor } from '@steppe/shared';
 import { timelineFromUrl } from '../api/analysis-routes.js';
 import { integerParam, oneParam } from '../api/params.js';
 import { badParameter, type RequestContext } from '../http/router.js';
 import type { AnalyticsStore, EventStore } from '../store/store.js';
 import { isTimeZone } from '../timeline/events.js';
+import { type EventTexts, eventKey } from './event-texts.js';
 import { SVG_HEADERS } from './security-headers.js';
 import { MAX_SVG_CELLS, renderTimelineSvg } from './timeline-svg.js';
 
@@ -13,7 +14,7 @@ export const TIMELINE_DATA_PARAMETERS = ['since', 'until', 'grain', 'split', 'do
  * Parameters only the SVG takes (presentation). No free-text title: a chart
  * served from the collector's address says only what its data says.
  */
-export const TIMELINE_SVG_PARAMETERS = ['time_zone', 'width'] as const;
+export const TIMELINE_SVG_PARAMETERS = ['time_zone', 'width', 'lang'] as const;
 
 /** What the SVG route reads. */
 export interface TimelineSvgDeps {
@@ -23,6 +24,8 @@ export interface TimelineSvgDeps {
   readonly publicUrl?: string;
   /** Zone noted on the axis when the query names none. */
   readonly defaultTimeZone: string;
+  /** Event names in other languages (from the events file); none: names as stored. */
+  readonly eventTexts?: EventTexts;
 }
 
 /** AS number → operator name, from the probes' networks (never finer than ASN). */
@@ -41,8 +44,10 @@ function baseUrl(deps: TimelineSvgDeps, ctx: RequestContext): string {
 /**
  * GET /api/v1/timeline.svg: the parameters of GET /api/v1/timeline (split
  * defaults to domain_asn: one row per domain × ASN, as on the dashboard),
- * plus time_zone (local times under the UTC axis) and width. Unknown parameters
- * are refused: a typo must not silently change a chart that goes into a report.
+ * plus time_zone (local times under the UTC axis), width and lang (the
+ * labels' language; default: Accept-Language, else English). Unknown
+ * parameters and languages are refused: a typo must not silently change a
+ * chart that goes into a report.
  */
 export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): void {
   const url = ctx.url;
@@ -54,6 +59,11 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   const timeZone = oneParam(url, 'time_zone') ?? deps.defaultTimeZone;
   if (!isTimeZone(timeZone)) throw badParameter('time_zone', 'an IANA time zone such as Asia/Almaty', timeZone);
   const width = integerParam(url, 'width', 480, 4000);
+  const lang = oneParam(url, 'lang');
+  if (lang !== undefined && !isLanguage(lang)) throw badParameter('lang', `one of ${LANGUAGES.join(', ')}`, lang);
+  const accept = ctx.req.headers['accept-language'];
+  const language = lang ?? negotiateLanguage(Array.isArray(accept) ? accept.join(',') : accept);
+  const texts = deps.eventTexts?.get(language);
   const timeline = timelineFromUrl(deps.store, url, now, 'domain_asn');
   const grain = timeline.grain;
   const cells = timeline.series.reduce((n, s) => n + s.buckets.length, 0);
@@ -70,11 +80,13 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   dataQuery.set('split', timeline.split);
   const svg = renderTimelineSvg({
     ...timeline,
-    events: deps.store.listEvents({ since: timeline.since, until: timeline.until }),
+    events: deps.store.listEvents({ since: timeline.since, until: timeline.until })
+      .map((e) => ({ ...e, name: texts?.get(eventKey(e.name, e.startMs))?.name ?? e.name })),
     networkNames: networkNames(deps.store),
   }, {
     generatedMs: now,
     timeZone,
+    translator: translatorFor(language, 'collector'),
     source: `${baseUrl(deps, ctx)}/api/v1/timeline?${dataQuery.toString()}`,
     ...(width === undefined ? {} : { width }),
   });
@@ -84,6 +96,8 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
     'content-length': Buffer.byteLength(svg),
     'content-disposition': 'inline; filename="steppe-timeline.svg"',
     'cache-control': 'no-cache',
+    'content-language': language,
+    vary: 'accept-language',
   });
   ctx.res.end(svg);
 }

@@ -37,19 +37,19 @@ export function timeTicks(since: number, until: number, widthPx: number, minSpac
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${timeZone}\u0000${JSON.stringify(options)}`;
+function formatter(timeZone: string, options: Intl.DateTimeFormatOptions, locale = 'en-GB'): Intl.DateTimeFormat {
+  const key = `${locale}\u0000${timeZone}\u0000${JSON.stringify(options)}`;
   let f = formatters.get(key);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, ...options });
+    f = new Intl.DateTimeFormat(locale, { timeZone, ...options });
     formatters.set(key, f);
   }
   return f;
 }
 
-function parts(ms: number, timeZone: string): Record<string, string> {
+function parts(ms: number, timeZone: string, locale?: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const f = formatter(timeZone, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const f = formatter(timeZone, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }, locale);
   for (const p of f.formatToParts(new Date(ms))) out[p.type] = p.value;
   return out;
 }
@@ -60,21 +60,21 @@ export function clockTime(ms: number, timeZone: string): string {
   return `${p['hour'] ?? ''}:${p['minute'] ?? ''}`;
 }
 
-/** "06 Dec 2020" in the zone. */
-export function calendarDate(ms: number, timeZone: string): string {
-  const p = parts(ms, timeZone);
+/** "06 Dec 2020" in the zone; the month's short name in `locale` (default en-GB: "06 дек. 2020" in ru-RU). */
+export function calendarDate(ms: number, timeZone: string, locale?: string): string {
+  const p = parts(ms, timeZone, locale);
   return `${p['day'] ?? ''} ${p['month'] ?? ''} ${p['year'] ?? ''}`;
 }
 
 /** "06 Dec" in the zone. */
-export function dayMonth(ms: number, timeZone: string): string {
-  const p = parts(ms, timeZone);
+export function dayMonth(ms: number, timeZone: string, locale?: string): string {
+  const p = parts(ms, timeZone, locale);
   return `${p['day'] ?? ''} ${p['month'] ?? ''}`;
 }
 
 /** "06 Dec 2020 04:00" in the zone. */
-export function dateTime(ms: number, timeZone: string): string {
-  return `${calendarDate(ms, timeZone)} ${clockTime(ms, timeZone)}`;
+export function dateTime(ms: number, timeZone: string, locale?: string): string {
+  return `${calendarDate(ms, timeZone, locale)} ${clockTime(ms, timeZone)}`;
 }
 
 /** The zone's offset at an instant: "UTC+06:00", "UTC+00:00". */
@@ -93,21 +93,16 @@ export interface TickLabel {
   readonly local: string | undefined;
 }
 
-/** Label a tick of an axis with step `stepMs`. */
-export function tickLabel(ms: number, stepMs: number, first: boolean, timeZone: string): TickLabel {
+/** Label a tick of an axis with step `stepMs` (month names in `locale`, default en-GB). */
+export function tickLabel(ms: number, stepMs: number, first: boolean, timeZone: string, locale?: string): TickLabel {
   const utcZone = timeZone === 'UTC' || timeZone === 'Etc/UTC';
   if (stepMs >= DAY) {
-    return { utc: calendarDate(ms, 'UTC'), date: undefined, local: utcZone ? undefined : `${dayMonth(ms, timeZone)} ${clockTime(ms, timeZone)}` };
+    return { utc: calendarDate(ms, 'UTC', locale), date: undefined, local: utcZone ? undefined : `${dayMonth(ms, timeZone, locale)} ${clockTime(ms, timeZone)}` };
   }
   const midnight = ms % DAY === 0;
   return {
     utc: clockTime(ms, 'UTC'),
-    date: first || midnight ? calendarDate(ms, 'UTC') : undefined,
+    date: first || midnight ? calendarDate(ms, 'UTC', locale) : undefined,
     local: utcZone ? undefined : clockTime(ms, timeZone),
   };
-}
-
-/** Human name of a grain. */
-export function grainName(grain: string): string {
-  return grain === '5m' ? '5-minute' : grain === '1h' ? 'hourly' : grain === '1d' ? 'daily' : grain;
 }

@@ -1,8 +1,8 @@
-import { InvalidArgumentError } from '@steppe/shared';
+import { InvalidArgumentError, rowLabel, stateLabel, translatorFor, type Translator } from '@steppe/shared';
 import { isTimeZone } from '../timeline/events.js';
 import type { BucketState } from '../timeline/timeline.js';
-import { EVENT_FILL, NO_DATA_HATCH, STATE_STYLES, stateStyle } from './chart-style.js';
-import { dateTime, grainName, tickLabel, timeTicks, zoneOffset } from './time-axis.js';
+import { CHART_FONT, EVENT_FILL, NO_DATA_HATCH, STATE_STYLES, stateStyle } from './chart-style.js';
+import { dateTime, tickLabel, timeTicks, zoneOffset } from './time-axis.js';
 import { xmlAttributes, xmlEscape } from './xml-text.js';
 
 /**
@@ -67,12 +67,13 @@ export interface TimelineSvgOptions {
   readonly width?: number;
   /** Prefix of element ids, so several charts can be inlined in one page (default "steppe"). */
   readonly idPrefix?: string;
+  /** The language of the labels (default: English); month names follow its locale. */
+  readonly translator?: Translator;
 }
 
 /** Most cells one SVG draws (rows × buckets); beyond, narrow the filters or use a coarser grain. */
 export const MAX_SVG_CELLS = 50_000;
 
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif";
 /** Rough advance of one character at 12 px, for layout without font metrics. */
 const CHAR_PX = 6.6;
 const MAX_LABEL_CHARS = 64;
@@ -80,13 +81,6 @@ const MARGIN = 16;
 const ROW_HEIGHT = 18;
 const ROW_GAP = 3;
 const EVENT_TRACK_HEIGHT = 20;
-
-/** The label of a row: "www.facebook.com · AS9198 JSC Kazakhtelecom". */
-export function rowLabel(domain: string | null, asn: number | null, networkNames?: ReadonlyMap<number, string>): string {
-  const name = asn === null ? undefined : networkNames?.get(asn);
-  const network = asn === null ? 'all networks' : `AS${asn}${name === undefined || name === '' ? '' : ` ${name}`}`;
-  return `${domain ?? 'all domains'} · ${network}`;
-}
 
 function truncate(text: string, max: number): string {
   const chars = [...text];
@@ -127,9 +121,11 @@ function wrap(text: string, max: number): string[] {
 /** Render the chart; throws InvalidArgumentError naming a bad option or too many cells. */
 export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOptions): string {
   const { width, timeZone, prefix } = checkOptions(data, options);
+  const tr = options.translator ?? translatorFor('en', 'collector');
+  const locale = tr.locale;
   const { since, until } = data;
   const span = until - since;
-  const labels = data.series.map((s) => rowLabel(s.domain, s.asn, data.networkNames));
+  const labels = data.series.map((s) => rowLabel(tr, s.domain, s.asn, data.networkNames));
   const longest = Math.max(12, ...labels.map((l) => Math.min([...l].length, MAX_LABEL_CHARS)));
   const labelWidth = Math.min(460, Math.max(140, Math.round(longest * CHAR_PX + 16)));
   const plotLeft = MARGIN + labelWidth;
@@ -142,9 +138,9 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   const localZone = timeZone !== 'UTC' && timeZone !== 'Etc/UTC';
 
   // Header: title, what the chart covers, legend.
-  const rangeText = `${dateTime(since, 'UTC')} – ${dateTime(until, 'UTC')} UTC`;
-  const title = options.title ?? `Blocking timeline, ${rangeText}`;
-  const subtitle = `${grainName(data.grain)} buckets · ${data.series.length} ${data.series.length === 1 ? 'row' : 'rows'} · ${measurements.toLocaleString('en')} measurements${localZone ? ` · local time ${timeZone}` : ''}`;
+  const rangeText = `${dateTime(since, 'UTC', locale)} – ${dateTime(until, 'UTC', locale)} UTC`;
+  const title = options.title ?? tr.t('chart.title', { range: rangeText });
+  const subtitle = tr.t('chart.subtitle', { grain: data.grain, rows: data.series.length, measurements, local: localZone ? 'yes' : 'no', zone: timeZone });
   out.push(`<text${xmlAttributes({ x: MARGIN, y: 30, 'font-size': 18, 'font-weight': 'bold', fill: '#111111' })}>${xmlEscape(title)}</text>`);
   out.push(`<text${xmlAttributes({ x: MARGIN, y: 50, 'font-size': 13, fill: '#444444' })}>${xmlEscape(`${rangeText} · ${subtitle}`)}</text>`);
   let lx = MARGIN;
@@ -153,11 +149,12 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   for (const s of STATE_STYLES) {
     const fill = s.state === 'no_data' ? `url(#${id('no-data')})` : s.fill;
     out.push(`<rect${xmlAttributes({ class: 'legend-swatch', 'data-state': s.state, x: lx, y: legendY, width: 14, height: 14, fill, stroke: '#666666', 'stroke-width': 0.5 })}/>`);
-    out.push(`<text${xmlAttributes({ x: lx + 19, y: legendY + 11.5 })}>${xmlEscape(s.label)}</text>`);
-    lx += 19 + s.label.length * CHAR_PX + 18;
+    const label = stateLabel(tr, s.state);
+    out.push(`<text${xmlAttributes({ x: lx + 19, y: legendY + 11.5 })}>${xmlEscape(label)}</text>`);
+    lx += 19 + label.length * CHAR_PX + 18;
   }
   out.push(`<rect${xmlAttributes({ x: lx, y: legendY, width: 14, height: 14, fill: EVENT_FILL, 'fill-opacity': 0.35 })}/>`);
-  out.push(`<text${xmlAttributes({ x: lx + 19, y: legendY + 11.5 })}>Curated event</text>`);
+  out.push(`<text${xmlAttributes({ x: lx + 19, y: legendY + 11.5 })}>${xmlEscape(tr.t('legend.event'))}</text>`);
   out.push('</g>');
 
   // Events track, then one strip per row.
@@ -165,7 +162,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   const rowsTop = trackTop + EVENT_TRACK_HEIGHT + 6;
   const rowsHeight = Math.max(1, data.series.length) * (ROW_HEIGHT + ROW_GAP) - ROW_GAP;
   const rowsBottom = rowsTop + rowsHeight;
-  out.push(`<text${xmlAttributes({ x: plotLeft - 8, y: trackTop + 14, 'font-size': 12, 'text-anchor': 'end', fill: '#444444' })}>Events</text>`);
+  out.push(`<text${xmlAttributes({ x: plotLeft - 8, y: trackTop + 14, 'font-size': 12, 'text-anchor': 'end', fill: '#444444' })}>${xmlEscape(tr.t('chart.events'))}</text>`);
   out.push(`<rect${xmlAttributes({ x: plotLeft, y: trackTop, width: plotWidth, height: EVENT_TRACK_HEIGHT, fill: '#f7f7f7' })}/>`);
 
   out.push(`<g class="rows"${xmlAttributes({ 'shape-rendering': 'crispEdges', 'font-size': 12, fill: '#222222' })}>`);
@@ -184,7 +181,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
     out.push('</g>');
   });
   if (data.series.length === 0) {
-    out.push(`<text${xmlAttributes({ x: plotLeft + 8, y: rowsTop + 13, fill: '#555555' })}>No measurements match these filters in this range.</text>`);
+    out.push(`<text${xmlAttributes({ x: plotLeft + 8, y: rowsTop + 13, fill: '#555555' })}>${xmlEscape(tr.t('status.empty'))}</text>`);
   }
   out.push('</g>');
 
@@ -195,7 +192,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
     if (end <= since || e.startMs >= until) continue;
     const x0 = xOf(e.startMs);
     const x1 = xOf(end);
-    const label = `${e.name} · from ${dateTime(e.startMs, e.timeZone)} ${e.timeZone}${e.endMs === null ? ' (no end set)' : ''}`;
+    const label = tr.t('chart.eventLabel', { name: e.name, start: dateTime(e.startMs, e.timeZone, locale), zone: e.timeZone, open: e.endMs === null ? 'yes' : 'no' });
     out.push(`<g class="event"${xmlAttributes({ 'data-name': e.name })}><title>${xmlEscape(label)}</title>`);
     out.push(`<rect${xmlAttributes({ x: x0, y: trackTop, width: x1 - x0, height: EVENT_TRACK_HEIGHT, fill: EVENT_FILL, 'fill-opacity': 0.35 })}/>`);
     out.push(`<rect${xmlAttributes({ x: x0, y: rowsTop, width: x1 - x0, height: rowsHeight, fill: EVENT_FILL, 'fill-opacity': 0.08 })}/>`);
@@ -216,7 +213,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   out.push(`<line${xmlAttributes({ x1: plotLeft, y1: axisY, x2: plotRight, y2: axisY, stroke: '#555555', 'stroke-width': 1 })}/>`);
   ticks.forEach((t, i) => {
     const x = xOf(t);
-    const l = tickLabel(t, stepMs, i === 0, timeZone);
+    const l = tickLabel(t, stepMs, i === 0, timeZone, locale);
     const anchor = x > plotRight - 30 ? 'end' : x < plotLeft + 30 ? 'start' : 'middle';
     out.push(`<g class="tick"${xmlAttributes({ 'data-time': new Date(t).toISOString() })}>`);
     out.push(`<line${xmlAttributes({ x1: x, y1: axisY, x2: x, y2: axisY + 5, stroke: '#555555', 'stroke-width': 1 })}/>`);
@@ -226,9 +223,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
     out.push('</g>');
   });
   const offsets = [...new Set([zoneOffset(since, timeZone), zoneOffset(until - 1, timeZone)])].join(' / ');
-  const axisNote = localZone
-    ? `Time axis in UTC; second line: local time in ${timeZone} (${offsets})`
-    : 'Time axis in UTC';
+  const axisNote = localZone ? tr.t('chart.axisNoteLocal', { zone: timeZone, offsets }) : tr.t('chart.axisNote');
   out.push(`<text${xmlAttributes({ class: 'axis-note', x: plotLeft, y: axisY + (localZone ? 60 : 47), 'font-size': 12, fill: '#333333' })}>${xmlEscape(axisNote)}</text>`);
   out.push('</g>');
 
@@ -236,15 +231,15 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   const footerTop = axisY + (localZone ? 82 : 69);
   const maxChars = Math.floor((width - 2 * MARGIN) / 6);
   const footer = [
-    ...(options.source === undefined ? [] : wrap(`Source: ${options.source}`, maxChars)),
-    `Generated ${new Date(options.generatedMs).toISOString()} by the Steppe collector. A bucket is an anomaly when half or more of its measurements are anomalous; no data means no probe reported.`,
+    ...(options.source === undefined ? [] : wrap(tr.t('chart.source', { source: options.source }), maxChars)),
+    ...wrap(tr.t('chart.generated', { time: new Date(options.generatedMs).toISOString() }), maxChars),
   ];
   out.push(`<g class="footer"${xmlAttributes({ 'font-size': 11, fill: '#555555' })}>`);
   footer.forEach((line, i) => out.push(`<text${xmlAttributes({ x: MARGIN, y: footerTop + i * 15 })}>${xmlEscape(line)}</text>`));
   out.push('</g>');
   const height = Math.ceil(footerTop + (footer.length - 1) * 15 + MARGIN);
 
-  const desc = `${subtitle}. ${data.series.length} rows: ${labels.slice(0, 20).join('; ')}${labels.length > 20 ? '; …' : ''}.`;
+  const desc = tr.t('chart.desc', { subtitle, rows: data.series.length, labels: `${labels.slice(0, 20).join('; ')}${labels.length > 20 ? '; …' : ''}` });
   const defs = [
     '<defs>',
     `<pattern${xmlAttributes({ id: id('no-data'), patternUnits: 'userSpaceOnUse', width: 6, height: 6, patternTransform: 'rotate(45)' })}>`,
@@ -256,7 +251,7 @@ export function renderTimelineSvg(data: TimelineSvgData, options: TimelineSvgOpt
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg${xmlAttributes({ xmlns: 'http://www.w3.org/2000/svg', version: '1.1', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': `${id('title')} ${id('desc')}`, 'font-family': FONT })}>`,
+    `<svg${xmlAttributes({ xmlns: 'http://www.w3.org/2000/svg', version: '1.1', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': `${id('title')} ${id('desc')}`, 'font-family': CHART_FONT })}>`,
     `<title${xmlAttributes({ id: id('title') })}>${xmlEscape(title)}</title>`,
     `<desc${xmlAttributes({ id: id('desc') })}>${xmlEscape(desc)}</desc>`,
     ...defs,

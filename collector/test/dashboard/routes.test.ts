@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ManualClock } from '@steppe/shared';
 import { registerApiRoutes } from '../../src/api/routes.js';
-import { EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../src/dashboard/chart-style.js';
+import { CHART_FONT, EVENT_FILL, NO_DATA_HATCH, STATE_STYLES } from '../../src/dashboard/chart-style.js';
 import { registerDashboardRoutes } from '../../src/dashboard/routes.js';
 import { DASHBOARD_CSP } from '../../src/dashboard/security-headers.js';
-import { ASSETS_DIR, ASSET_FILES } from '../../src/dashboard/static-files.js';
+import { ASSETS_DIR, ASSET_FILES, I18N_FILES } from '../../src/dashboard/static-files.js';
 import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -140,6 +140,12 @@ describe('GET /dashboard', () => {
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     expect(scripts.length).toBeGreaterThan(0);
     for (const [, attributes, body] of scripts) {
+      if (attributes?.includes('type="application/json"') === true) {
+        // The page's catalog: a data block the browser never runs, JSON with no "<" in it.
+        expect(body).not.toContain('<');
+        expect(JSON.parse(body ?? '')).toMatchObject({ language: 'en', explicit: false });
+        continue;
+      }
       expect(attributes).toMatch(/\ssrc="\/dashboard\//);
       expect(body?.trim()).toBe('');
     }
@@ -168,12 +174,16 @@ describe('GET /dashboard', () => {
       expect(res.headers.get('content-security-policy')).toBe(DASHBOARD_CSP);
       if (path.endsWith('.js')) {
         expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-        // Follow static and dynamic imports: every module the browser will ask for must be served.
-        for (const m of res.text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'([^']+)'/gm)) queue.push(new URL(m[1] ?? '', `http://x${path}`).pathname);
+        // Follow static and dynamic imports: every module the browser will ask for must be served
+        // (comments left out: a JSDoc type such as import('intl-messageformat') is never fetched).
+        const code = res.text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+        for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'([^']+)'/gm)) queue.push(new URL(m[1] ?? '', `http://x${path}`).pathname);
       }
     }
     for (const name of ASSET_FILES) expect(seen.has(`/dashboard/assets/${name}`), name).toBe(true);
+    for (const name of I18N_FILES) expect(seen.has(`/dashboard/i18n/${name}`), name).toBe(true);
     expect(seen.has('/dashboard/vendor/uPlot.esm.js')).toBe(true);
+    expect(seen.has('/dashboard/vendor/intl-messageformat.js')).toBe(true);
   });
 
   it('serves uPlot byte for byte from node_modules, and answers 304 to a matching ETag', async () => {
@@ -208,10 +218,16 @@ describe('GET /dashboard', () => {
     for (const s of STATE_STYLES) expect(js).toContain(`'${s.fill}'`);
   });
 
+  it('uses one font stack, covering Kazakh Cyrillic, in the page, its canvas and the SVG', () => {
+    expect(readFileSync(`${ASSETS_DIR}style.css`, 'utf8')).toContain(`font-family: ${CHART_FONT};`);
+    expect(readFileSync(`${ASSETS_DIR}heat-strip.js`, 'utf8')).toContain(`const FONT_FAMILY = "${CHART_FONT}";`);
+    for (const family of ['Noto Sans', 'PT Sans', 'DejaVu Sans']) expect(CHART_FONT).toContain(`'${family}'`);
+  });
+
   it('takes the default time zone from its options, and refuses a bad one', async () => {
     const router = new Router();
     const routes = registerDashboardRoutes(router, { store, clock, defaultTimeZone: 'Asia/Aqtobe' });
-    expect(routes.map((r) => r.pattern)).toEqual(['/dashboard', '/dashboard/assets/:file', '/dashboard/vendor/:file', '/api/v1/timeline.svg']);
+    expect(routes.map((r) => r.pattern)).toEqual(['/dashboard', '/dashboard/assets/:file', '/dashboard/i18n/:file', '/dashboard/vendor/:file', '/api/v1/timeline.svg']);
     const other = createServer((req, res) => void router.handle(req, res));
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '@steppe/shared';
-import { MAX_SVG_CELLS, type TimelineSvgData, type TimelineSvgSeries, renderTimelineSvg, rowLabel } from '../../src/dashboard/timeline-svg.js';
+import { InvalidArgumentError, rowLabel as translatedRowLabel, translatorFor } from '@steppe/shared';
+import { MAX_SVG_CELLS, type TimelineSvgData, type TimelineSvgSeries, renderTimelineSvg } from '../../src/dashboard/timeline-svg.js';
 import { STATE_STYLES } from '../../src/dashboard/chart-style.js';
 import type { BucketState } from '../../src/timeline/timeline.js';
 import { findAll, parseXml, textOf } from './xml-tree.js';
@@ -24,6 +24,7 @@ function series(domain: string | null, asn: number | null, states: readonly Buck
 
 const STATES: BucketState[] = ['accessible', 'accessible', 'anomaly', 'confirmed', 'confirmed', 'no_data', 'no_data', 'accessible'];
 const NAMES = new Map([[9198, 'JSC Kazakhtelecom'], [21299, 'Kar-Tel LLC']]);
+const rowLabel = (domain: string | null, asn: number | null, names?: ReadonlyMap<number, string>): string => translatedRowLabel(translatorFor('en', 'collector'), domain, asn, names);
 
 function data(overrides: Partial<TimelineSvgData> = {}): TimelineSvgData {
   return {

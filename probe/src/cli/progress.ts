@@ -1,3 +1,4 @@
+import type { Translator } from '@steppe/shared';
 import type { RunProgress } from '../daemon/probe-run.js';
 import type { RunRecord } from '../daemon/run-history.js';
 
@@ -13,8 +14,9 @@ const BAR_WIDTH = 24;
 /**
  * A progress bar redrawn in place on a terminal; plain lines ("[12/40]
  * accessible https://...") otherwise, so logs and pipes stay readable.
+ * Words are in the translator's language; verdict names stay English.
  */
-export function createProgressView(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): ProgressView {
+export function createProgressView(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, tr: Translator): ProgressView {
   let anomalies = 0;
   let drawn = false;
   if (out.isTTY === true) {
@@ -23,7 +25,7 @@ export function createProgressView(out: NodeJS.WritableStream & { isTTY?: boolea
         if (p.anomaly) anomalies += 1;
         const ratio = p.total === 0 ? 1 : Math.min(1, p.done / p.total);
         const filled = Math.round(ratio * BAR_WIDTH);
-        const head = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${p.done}/${p.total} ${String(Math.round(ratio * 100)).padStart(3)}%  anomalies ${anomalies}  `;
+        const head = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${p.done}/${p.total} ${String(Math.round(ratio * 100)).padStart(3)}%  ${tr.t('progress.anomalies', { count: anomalies })}  `;
         const room = Math.max(10, (out.columns ?? 100) - head.length - 1);
         out.write(`\r${head}${shorten(p.url, room)}\x1b[K`);
         drawn = true;
@@ -35,7 +37,7 @@ export function createProgressView(out: NodeJS.WritableStream & { isTTY?: boolea
   }
   return {
     update(p) {
-      out.write(`[${p.done}/${p.total}] ${p.verdict}${p.anomaly ? ' (anomaly)' : ''} ${p.url}\n`);
+      out.write(`[${p.done}/${p.total}] ${p.verdict}${p.anomaly ? tr.t('progress.anomalyMark') : ''} ${p.url}\n`);
     },
     finish() {},
   };
@@ -73,35 +75,40 @@ export function table(rows: readonly (readonly string[])[], indent = '  '): stri
   return rows.map((row) => `${indent}${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd()).join('\n');
 }
 
-/** The end-of-run summary: what ran, verdict counts, and every anomaly by name. */
-export function formatRunSummary(run: RunRecord): string {
+/** Verdicts that are anomalies (not accessible, not down, not "none"), counted. */
+export function anomalyCount(verdicts: Readonly<Record<string, number>>): number {
+  return Object.entries(verdicts).filter(([v]) => v !== 'accessible' && v !== 'down' && v !== 'none').reduce((a, [, n]) => a + n, 0);
+}
+
+/** The end-of-run summary: what ran, verdict counts, and every anomaly by name (verdict names stay English). */
+export function formatRunSummary(run: RunRecord, tr: Translator): string {
   const lines: string[] = [];
-  lines.push(`Run ${run.id}: ${run.kind} run ${run.outcome} in ${formatDuration(run.finishedAtMs - run.startedAtMs)}`);
-  lines.push(`Lists: ${run.lists.join(', ') || 'none'} (version ${run.testListVersion})${run.limitedByBudget ? ' (monthly budget reached: core list only)' : ''}`);
+  lines.push(tr.t('summary.run', { id: run.id, kind: tr.t(`run.kind.${run.kind}`), outcome: tr.t(`run.outcome.${run.outcome}`), took: formatDuration(run.finishedAtMs - run.startedAtMs) }));
+  lines.push(tr.t('summary.lists', { lists: run.lists.join(', ') || tr.t('summary.none'), version: run.testListVersion, budget: run.limitedByBudget ? 'yes' : 'no' }));
   for (const c of run.connectivity) {
-    lines.push(`${c.role === 'control' ? 'Control' : 'Collector'} ${c.url}: ${c.reachable ? 'reachable' : `UNREACHABLE (${c.failure || 'no answer'})`}`);
+    lines.push(tr.t(c.reachable ? 'summary.reachable' : 'summary.unreachable', { role: c.role, url: c.url, failure: c.failure || tr.t('status.noAnswer') }));
   }
   const measuredTargets = Object.values(run.verdicts).reduce((a, b) => a + b, 0);
-  lines.push(`Measured ${measuredTargets} of ${run.targets} targets, ${formatBytes(run.bytesMoved)} moved`);
-  if (run.error !== undefined) lines.push(`Error: ${run.error}`);
+  lines.push(tr.t('summary.measured', { measured: measuredTargets, targets: run.targets, moved: formatBytes(run.bytesMoved) }));
+  if (run.error !== undefined) lines.push(tr.t('summary.error', { error: run.error }));
   const verdicts = Object.entries(run.verdicts).sort((a, b) => b[1] - a[1]);
   if (verdicts.length > 0) {
     lines.push('');
-    lines.push(table([['verdict', 'count'], ...verdicts.map(([v, n]) => [v, String(n)])]));
+    lines.push(table([[tr.t('summary.verdict'), tr.t('summary.count')], ...verdicts.map(([v, n]) => [v, tr.number(n)])]));
   }
-  const anomalyCount = verdicts.filter(([v]) => v !== 'accessible' && v !== 'down' && v !== 'none').reduce((a, [, n]) => a + n, 0);
+  const anomalies = anomalyCount(run.verdicts);
   lines.push('');
   if (run.anomalies.length === 0) {
-    lines.push('No anomalies.');
+    lines.push(tr.t('summary.noAnomalies'));
   } else {
-    lines.push(`Anomalies (${Math.max(anomalyCount, run.anomalies.length)}):`);
+    lines.push(tr.t('summary.anomalies', { count: Math.max(anomalies, run.anomalies.length) }));
     lines.push(
       table([
-        ['url', 'verdict', 'type', 'confirmed', 'failure'],
-        ...run.anomalies.map((a) => [a.url, a.verdict, a.blockingType || '-', a.confirmed ? 'yes' : 'no', a.failure || '-']),
+        ['url', 'verdict', 'type', 'confirmed', 'failure'].map((h) => tr.t(`summary.column.${h}`)),
+        ...run.anomalies.map((a) => [a.url, a.verdict, a.blockingType || '-', tr.t(a.confirmed ? 'summary.yes' : 'summary.no'), a.failure || '-']),
       ]),
     );
-    if (anomalyCount > run.anomalies.length) lines.push(`  ... and ${anomalyCount - run.anomalies.length} more`);
+    if (anomalies > run.anomalies.length) lines.push(`  ${tr.t('summary.more', { count: anomalies - run.anomalies.length })}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { type Clock, ConfigError, check, SteppeError, systemClock } from '@steppe/shared';
+import { type Clock, ConfigError, check, type Language, LANGUAGES, SteppeError, systemClock } from '@steppe/shared';
 import { readJsonIfExists, writeJsonAtomic } from '../config/json-file.js';
-import { CONSENT_VERSION } from './notice.js';
+import { CONSENT_VERSION, consentNotice } from './notice.js';
 
 /** File name of the consent record inside the data directory. */
 export const CONSENT_FILE_NAME = 'consent.json';
@@ -17,6 +17,10 @@ export interface ConsentRecord {
   /** The same instant, ISO 8601 UTC, for people reading the file. */
   readonly acceptedAt: string;
   readonly method: ConsentMethod;
+  /** The language the notice was read and accepted in (absent in records written before translations: English). */
+  readonly language?: Language;
+  /** The version of that language's text accepted (ConsentNotice.version, a digest); absent in older records. */
+  readonly noticeVersion?: string;
 }
 
 const recordSchema = check.object({
@@ -24,12 +28,17 @@ const recordSchema = check.object({
   acceptedAtMs: check.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   acceptedAt: check.string({ min: 1, max: 64 }),
   method: check.oneOf(['interactive', 'accept-risks-flag'] as const),
+  language: check.optional(check.oneOf(LANGUAGES), undefined),
+  noticeVersion: check.optional(check.string({ min: 1, max: 100 }), undefined),
 });
 
-/** Record that the operator accepted the current notice. */
-export function recordConsent(dataDir: string, method: ConsentMethod, clock: Clock = systemClock): ConsentRecord {
+/** Record that the operator accepted the current notice, read in `language`. */
+export function recordConsent(dataDir: string, method: ConsentMethod, clock: Clock = systemClock, language: Language = 'en'): ConsentRecord {
   const now = clock.now();
-  const record: ConsentRecord = { version: CONSENT_VERSION, acceptedAtMs: now, acceptedAt: new Date(now).toISOString(), method };
+  const record: ConsentRecord = {
+    version: CONSENT_VERSION, acceptedAtMs: now, acceptedAt: new Date(now).toISOString(), method,
+    language, noticeVersion: consentNotice(language).version,
+  };
   writeJsonAtomic(join(dataDir, CONSENT_FILE_NAME), record);
   return record;
 }
@@ -48,16 +57,26 @@ export function readConsent(dataDir: string): ConsentRecord | undefined {
   }
   if (value === undefined) return undefined;
   try {
-    return recordSchema(value, '');
+    const { language, noticeVersion, ...rest } = recordSchema(value, '');
+    return { ...rest, ...(language !== undefined ? { language } : {}), ...(noticeVersion !== undefined ? { noticeVersion } : {}) };
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.field, `${path}: ${err.message}`, { cause: err });
     throw err;
   }
 }
 
-/** True when the notice `current` (default: this software's) has been accepted. */
+/**
+ * True when the notice `current` (default: this software's) has been
+ * accepted, and the text accepted, in its language, has not changed since
+ * (a record older than translations has no text version: its CONSENT_VERSION
+ * alone decides).
+ */
 export function hasCurrentConsent(record: ConsentRecord | undefined, current: number = CONSENT_VERSION): boolean {
-  return record !== undefined && record.version >= current;
+  return record !== undefined && record.version >= current && !textChanged(record);
+}
+
+function textChanged(record: ConsentRecord): boolean {
+  return record.noticeVersion !== undefined && record.noticeVersion !== consentNotice(record.language ?? 'en').version;
 }
 
 /**
@@ -71,7 +90,9 @@ export function requireConsent(dataDir: string, current: number = CONSENT_VERSIO
   const why =
     record === undefined
       ? 'the informed-consent notice has not been accepted'
-      : `the informed-consent notice changed (accepted version ${record.version}, current ${current})`;
+      : record.version < current
+        ? `the informed-consent notice changed (accepted version ${record.version}, current ${current})`
+        : `the informed-consent notice in "${record.language ?? 'en'}" changed since it was accepted (accepted ${record.noticeVersion ?? '?'}, now ${consentNotice(record.language ?? 'en').version})`;
   throw new SteppeError(
     'STEPPE_ERR_CONSENT_REQUIRED',
     `${why}: run \`steppe-probe init --data-dir ${dataDir}\` and read it first (or pass --accept-risks)`,

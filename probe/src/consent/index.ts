@@ -1,4 +1,4 @@
-export { CONSENT_ANSWER, CONSENT_NOTICE, CONSENT_VERSION } from './notice.js';
+export { CONSENT_ANSWERS, CONSENT_NOTICE, CONSENT_VERSION, consentNotice } from './notice.js';
 export {
   CONSENT_FILE_NAME,
   type ConsentMethod,
@@ -8,4 +8,4 @@ export {
   recordConsent,
   requireConsent,
 } from './consent-record.js';
-export { askForConsent } from './prompt.js';
+export { askForConsent, isConsentAnswer } from './prompt.js';

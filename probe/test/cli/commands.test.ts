@@ -203,7 +203,7 @@ describe('steppe-probe status', () => {
     expect(r.out).toMatch(new RegExp(`Bandwidth budget \\(${month}, UTC\\)`));
     expect(r.out).toMatch(/used +11\.0 GiB of 10\.0 GiB, 0 B left/);
     expect(r.out).toContain('budget reached: core list only until the month ends');
-    expect(r.out).toMatch(/queued +\d+ measurement\(s\)/);
+    expect(r.out).toMatch(/queued +\d+ measurements?, /);
     expect(r.out).toMatch(/last upload +never/);
     expect(r.out).toMatch(/^ {2}\d{4}-\d\d-\d\dT\S+ +core +completed +3 +\d+/m);
     expect(r.out).toMatch(new RegExp(`${collector.url.replace(/[.:/]/g, '\\$&')} +collector +reachable \\(HTTP 405 in \\d+ ms\\)`));

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { hasErrorCode, ManualClock } from '@steppe/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONSENT_FILE_NAME, readConsent, recordConsent, requireConsent } from '../../src/consent/consent-record.js';
-import { CONSENT_NOTICE, CONSENT_VERSION } from '../../src/consent/notice.js';
+import { CONSENT_NOTICE, CONSENT_VERSION, consentNotice } from '../../src/consent/notice.js';
 import { askForConsent } from '../../src/consent/prompt.js';
 
 const dirs: string[] = [];
@@ -35,7 +35,10 @@ describe('consent gate', () => {
     const dir = tempDir();
     const clock = new ManualClock(Date.UTC(2020, 11, 5, 18, 30));
     const record = recordConsent(dir, 'interactive', clock);
-    expect(record).toEqual({ version: CONSENT_VERSION, acceptedAtMs: Date.UTC(2020, 11, 5, 18, 30), acceptedAt: '2020-12-05T18:30:00.000Z', method: 'interactive' });
+    expect(record).toEqual({
+      version: CONSENT_VERSION, acceptedAtMs: Date.UTC(2020, 11, 5, 18, 30), acceptedAt: '2020-12-05T18:30:00.000Z', method: 'interactive',
+      language: 'en', noticeVersion: consentNotice('en').version,
+    });
     expect(JSON.parse(readFileSync(join(dir, CONSENT_FILE_NAME), 'utf8'))).toEqual(record);
     expect(readConsent(dir)).toEqual(record);
     expect(requireConsent(dir)).toEqual(record);

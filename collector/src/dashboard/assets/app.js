@@ -5,8 +5,10 @@ import { ApiError, fetchEpisodes, fetchEvents, fetchNetworkNames, fetchTimeline 
 import { chartFileName, downloadPng, updateDownloadLinks } from './downloads.js';
 import { h, renderEpisodes } from './episodes.js';
 import { episodesQuery, fillForm, filtersFromForm, filtersFromSearch, pageQuery, svgQuery, timelineQuery } from './filters.js';
-import { count, isTimeZone, localText, utcText } from './format.js';
 import { drawHeatStrip, stripRows } from './heat-strip.js';
+import { eventText, tr } from './i18n.js';
+import { isTimeZone, localText, utcText } from '../i18n/time-text.js';
+import { LANGUAGES } from '../i18n/languages.js';
 
 /**
  * @typedef {import('./filters.js').Filters} Filters
@@ -74,12 +76,12 @@ function renderSummary(tbody, rows) {
       measurements += b.measurements;
       anomalies += b.anomalies;
     }
-    const cells = ['accessible', 'anomaly', 'confirmed', 'no_data'].map((s) => h('td', { class: 'num', 'data-state': s }, [count(states[s] ?? 0)]));
+    const cells = ['accessible', 'anomaly', 'confirmed', 'no_data'].map((s) => h('td', { class: 'num', 'data-state': s }, [tr.number(states[s] ?? 0)]));
     tbody.append(h('tr', { class: 'strip', 'data-domain': row.domain ?? '', 'data-asn': String(row.asn ?? '') }, [
       h('th', { scope: 'row' }, [row.label]),
       ...cells,
-      h('td', { class: 'num' }, [count(measurements)]),
-      h('td', { class: 'num' }, [count(anomalies)]),
+      h('td', { class: 'num' }, [tr.number(measurements)]),
+      h('td', { class: 'num' }, [tr.number(anomalies)]),
     ]));
   }
 }
@@ -91,7 +93,7 @@ function renderSummary(tbody, rows) {
 function renderEvents(events, f) {
   const list = byId('events', HTMLUListElement);
   list.replaceChildren();
-  if (events.length === 0) list.append(h('li', {}, ['No curated events.']));
+  if (events.length === 0) list.append(h('li', {}, [tr.t('events.none')]));
   for (const e of events) {
     const start = Date.parse(e.start);
     const end = e.end === null ? null : Date.parse(e.end);
@@ -101,16 +103,31 @@ function renderEvents(events, f) {
       since: new Date(start - 12 * 3_600_000).toISOString(),
       until: new Date(viewUntil).toISOString(),
     });
+    const text = eventText(e);
     const item = h('li', { class: 'event' }, [
-      h('strong', {}, [e.name]),
-      ` — from ${localText(start, e.time_zone)} (${utcText(start)})`,
-      end === null ? ', no end set' : ` to ${localText(end, e.time_zone)} (${utcText(end)})`,
+      h('strong', {}, [text.name]),
+      tr.t('events.starts', { local: localText(start, e.time_zone), utc: utcText(start) }),
+      end === null ? tr.t('events.noEnd') : tr.t('events.ends', { local: localText(end, e.time_zone), utc: utcText(end) }),
       '. ',
-      h('a', { href: `/dashboard?${view}` }, ['Show on the timeline']),
+      h('a', { href: `/dashboard?${view}` }, [tr.t('events.show')]),
     ]);
-    if (e.source_url !== null) item.append(' · ', h('a', { href: e.source_url, rel: 'noopener noreferrer external' }, ['Source']));
-    if (e.description !== '') item.append(h('details', {}, [h('summary', {}, ['Description']), h('p', {}, [e.description])]));
+    if (e.source_url !== null) item.append(' · ', h('a', { href: e.source_url, rel: 'noopener noreferrer external' }, [tr.t('events.source')]));
+    if (text.description !== '') item.append(h('details', {}, [h('summary', {}, [tr.t('events.description')]), h('p', {}, [text.description])]));
     list.append(item);
+  }
+}
+
+/**
+ * Point the language switcher at this view in each language: the choice
+ * is then named in the URL (?lang=), so it survives navigation and goes
+ * into permalinks.
+ * @param {Filters} f
+ * @param {{since?: string, until?: string}} [range]
+ */
+function updateLanguageLinks(f, range) {
+  for (const language of LANGUAGES) {
+    const a = document.querySelector(`nav.languages a[hreflang="${language}"]`);
+    if (a instanceof HTMLAnchorElement) a.href = `/dashboard?${pageQuery({ ...f, lang: language }, range)}`;
   }
 }
 
@@ -124,10 +141,10 @@ async function load(f) {
   inFlight = controller;
   const { signal } = controller;
   clearError();
-  status.textContent = 'Loading…';
+  status.textContent = tr.t('status.loading');
   document.body.setAttribute('aria-busy', 'true');
   try {
-    if (!isTimeZone(f.time_zone)) throw new ApiError(400, `Time zone "${f.time_zone}" is not an IANA time zone this browser knows (e.g. Asia/Almaty).`);
+    if (!isTimeZone(f.time_zone)) throw new ApiError(400, tr.t('error.timeZone', { zone: f.time_zone }));
     // Names and events do not depend on the filters: fetched once, not tied to this view's abort.
     namesOnce ??= fetchNetworkNames(AbortSignal.timeout(30_000)).catch(() => new Map());
     eventsOnce ??= fetchEvents(AbortSignal.timeout(30_000)).catch((err) => {
@@ -150,36 +167,35 @@ async function load(f) {
       until,
       grainMs: GRAIN_MS[f.grain] ?? 3_600_000,
       rows,
-      events: shownEvents.map((e) => ({ name: e.name, startMs: Date.parse(e.start), endMs: e.end === null ? null : Date.parse(e.end), timeZone: e.time_zone })),
+      events: shownEvents.map((e) => ({ name: eventText(e).name, startMs: Date.parse(e.start), endMs: e.end === null ? null : Date.parse(e.end), timeZone: e.time_zone })),
       timeZone: f.time_zone,
     }, (text) => { readout.textContent = text; });
     chart.dataset['rows'] = String(rows.length);
     chart.dataset['buckets'] = String(rows[0]?.buckets.length ?? 0);
 
     const measurements = rows.reduce((n, r) => n + r.buckets.reduce((m, b) => m + b.measurements, 0), 0);
-    byId('chart-range', HTMLParagraphElement).textContent =
-      `${utcText(since)} to ${utcText(until)} · ${localText(since, f.time_zone)} to ${localText(until, f.time_zone)} · ${rows.length} ${rows.length === 1 ? 'strip' : 'strips'} · ${count(measurements)} measurements`;
+    byId('chart-range', HTMLParagraphElement).textContent = tr.t('chart.range', {
+      utcFrom: utcText(since), utcTo: utcText(until), localFrom: localText(since, f.time_zone), localTo: localText(until, f.time_zone), strips: rows.length, measurements,
+    });
     renderSummary(byId('strip-summary', HTMLTableElement).tBodies[0] ?? h('tbody'), rows);
     renderEpisodes(byId('episodes', HTMLTableElement).tBodies[0] ?? h('tbody'), episodes, f.time_zone, names);
     byId('episodes-empty', HTMLParagraphElement).hidden = episodes.length > 0;
     renderEvents(events, f);
 
     updateDownloadLinks(f, range);
-    byId('download-note', HTMLParagraphElement).textContent =
-      `The CSV and JSON Lines files hold the ${count(measurements)} measurements drawn above (${utcText(since)} to ${utcText(until)}).`;
+    byId('download-note', HTMLParagraphElement).textContent = tr.t('downloads.note', { count: measurements, from: utcText(since), to: utcText(until) });
     byId('api-timeline', HTMLAnchorElement).href = `/api/v1/timeline?${timelineQuery({ ...f, since: range.since, until: range.until })}`;
     const permalink = `${location.origin}/dashboard?${pageQuery(f, range)}`;
     const link = byId('permalink', HTMLAnchorElement);
     link.href = permalink;
     link.textContent = permalink;
+    updateLanguageLinks(f, range);
     shown = { filters: f, range };
-    status.textContent = rows.length === 0
-      ? 'No measurements match these filters in this range.'
-      : `Showing ${rows.length} ${rows.length === 1 ? 'strip' : 'strips'} and ${episodes.length} ${episodes.length === 1 ? 'episode' : 'episodes'}.`;
+    status.textContent = rows.length === 0 ? tr.t('status.empty') : tr.t('status.showing', { strips: rows.length, episodes: episodes.length });
   } catch (err) {
     if (signal.aborted) return;
     status.textContent = '';
-    showError(err instanceof ApiError ? `The collector refused this view: ${err.message}` : `Could not load the data: ${err instanceof Error ? err.message : String(err)}`);
+    showError(err instanceof ApiError ? tr.t('error.refused', { message: err.message }) : tr.t('error.load', { message: err instanceof Error ? err.message : String(err) }));
   } finally {
     if (inFlight === controller) document.body.removeAttribute('aria-busy');
   }
@@ -203,8 +219,8 @@ window.addEventListener('popstate', () => {
 pngButton.addEventListener('click', () => {
   if (shown === undefined) return;
   pngButton.disabled = true;
-  downloadPng(`/api/v1/timeline.svg?${svgQuery(shown.filters, shown.range)}`, chartFileName(shown.range))
-    .catch((err) => showError(`Could not make the PNG: ${err instanceof Error ? err.message : String(err)}`))
+  downloadPng(`/api/v1/timeline.svg?${svgQuery(shown.filters, shown.range, tr.language)}`, chartFileName(shown.range))
+    .catch((err) => showError(tr.t('error.png', { message: err instanceof Error ? err.message : String(err) })))
     .finally(() => { pngButton.disabled = false; });
 });
 
@@ -219,4 +235,5 @@ window.addEventListener('resize', () => {
 
 const initial = filtersFromSearch(location.search, defaultTimeZone);
 fillForm(form, initial);
+updateLanguageLinks(initial);
 void load(initial);

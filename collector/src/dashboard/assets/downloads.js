@@ -3,6 +3,7 @@
 // SVG is the server-rendered chart; PNG rasterises that same SVG here, so
 // both images are identical and carry the title, legend and citation.
 import { exportQuery, svgQuery } from './filters.js';
+import { tr } from './i18n.js';
 
 /**
  * @typedef {import('./filters.js').Filters} Filters
@@ -22,17 +23,19 @@ export function updateDownloadLinks(f, range) {
   };
   set('download-csv', `/api/v1/exports/measurements.csv?${q}`);
   set('download-jsonl', `/api/v1/exports/measurements.jsonl?${q}`);
-  set('download-svg', `/api/v1/timeline.svg?${svgQuery(f, range)}`);
+  set('download-svg', `/api/v1/timeline.svg?${svgQuery(f, range, tr.language)}`);
+  document.getElementById('download-svg')?.setAttribute('download', `${chartFileName(range)}.svg`);
 }
 
 /**
- * File name for a chart of a range: steppe-timeline-20201206T0000Z-20201207T0000Z.
+ * File name for a chart of a range, in the page's language:
+ * steppe-timeline-20201206T0000Z-20201207T0000Z (steppe-хронология-… in Russian).
  * @param {{since: string, until: string}} range
  */
 export function chartFileName(range) {
   /** @param {string} iso */
   const compact = (iso) => iso.replace(/[-:]/g, '').replace(/\.\d+/, '').replace(/00Z$/, 'Z');
-  return `steppe-timeline-${compact(range.since)}-${compact(range.until)}`;
+  return `${tr.t('downloads.fileStem')}-${compact(range.since)}-${compact(range.until)}`;
 }
 
 /**

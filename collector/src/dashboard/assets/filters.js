@@ -1,12 +1,13 @@
 // The view's state lives in the page's query string, under the API's own
 // parameter names, so a permalink is the view and every API or export link
 // is the same filters: domain, probe_asn, probe_cc, category_code, since,
-// until (the API's filters), grain, time_zone.
+// until (the API's filters), grain, time_zone, and lang: the language, when
+// the URL names one (kept in permalinks; docs/dashboard.md).
 
 /**
  * @typedef {'5m' | '1h' | '1d'} Grain
  * @typedef {{domain: string[], probe_asn: string[], probe_cc: string[], category_code: string[],
- *   since: string, until: string, grain: Grain, time_zone: string}} Filters
+ *   since: string, until: string, grain: Grain, time_zone: string, lang: string}} Filters
  */
 
 /** List filters: comma-separated in the URL and in the form. */
@@ -44,6 +45,7 @@ export function filtersFromSearch(search, defaultTimeZone) {
     // An unknown grain is passed on as it is: the API names it in its 400.
     grain: /** @type {Grain} */ (grain),
     time_zone: (params.get('time_zone') ?? '').trim() || defaultTimeZone,
+    lang: (params.get('lang') ?? '').trim(),
   };
 }
 
@@ -102,6 +104,7 @@ export function pageQuery(f, range = {}) {
   if (until !== '') params.set('until', until);
   params.set('grain', f.grain);
   params.set('time_zone', f.time_zone);
+  if (f.lang !== '') params.set('lang', f.lang);
   return params.toString();
 }
 
@@ -150,17 +153,19 @@ export function exportQuery(f, range) {
 }
 
 /**
- * GET /api/v1/timeline.svg: the chart as drawn here.
+ * GET /api/v1/timeline.svg: the chart as drawn here, labelled in `lang`.
  * @param {Filters} f
  * @param {{since: string, until: string}} range
+ * @param {string} lang the page's language
  */
-export function svgQuery(f, range) {
+export function svgQuery(f, range, lang) {
   const params = new URLSearchParams();
   appendLists(params, f, LIST_FILTERS);
   params.set('since', range.since);
   params.set('until', range.until);
   params.set('grain', f.grain);
   params.set('time_zone', f.time_zone);
+  params.set('lang', lang);
   return params.toString();
 }
 

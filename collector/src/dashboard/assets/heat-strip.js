@@ -7,7 +7,9 @@
 // top) spans the values [n - r, n - r + 1]. Events are shaded in the `draw`
 // hook, over the cells, with a labelled bar in the events track.
 import uPlot from '../vendor/uPlot.esm.js';
-import { rowLabel, utcText, zoned } from './format.js';
+import { tr } from './i18n.js';
+import { rowLabel } from '../i18n/evidence-text.js';
+import { utcText, zoned } from '../i18n/time-text.js';
 
 /**
  * @typedef {import('./api.js').BucketState} BucketState
@@ -21,7 +23,8 @@ import { rowLabel, utcText, zoned } from './format.js';
 const STATE_CODES = /** @type {const} */ (['no_data', 'accessible', 'anomaly', 'confirmed']);
 const ROW_PX = 26;
 const FONT_PX = 12;
-const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Arial, sans-serif';
+// The font stack of chart-style.ts (CHART_FONT): every family draws Kazakh Cyrillic.
+const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', Roboto, 'PT Sans', 'DejaVu Sans', Arial, sans-serif";
 
 /**
  * The palette, read from the CSS custom properties (style.css), which a test
@@ -118,7 +121,7 @@ export function drawHeatStrip(container, model, onRead) {
   for (let t = model.since; t < model.until; t += model.grainMs) xs.push(t / 1000);
   /** @type {uPlot.AlignedData} */
   const data = [xs, ...model.rows.map((row) => row.buckets.map((b) => STATE_CODES.indexOf(b.state)))];
-  const labels = ['Events', ...model.rows.map((r) => r.label)];
+  const labels = [tr.t('chart.events'), ...model.rows.map((r) => r.label)];
   /** @type {CanvasPattern | string | undefined} */
   let hatch;
 
@@ -194,7 +197,7 @@ export function drawHeatStrip(container, model, onRead) {
       ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
       const z = zoned(e.startMs, e.timeZone);
-      ctx.fillText(`${e.name} · from ${z.date} ${z.time} ${e.timeZone}${e.endMs === null ? ' (no end set)' : ''}`, x0 + 4 * uPlot.pxRatio, (track.top + track.bottom) / 2);
+      ctx.fillText(tr.t('chart.eventLabel', { name: e.name, start: `${z.date} ${z.time}`, zone: e.timeZone, open: e.endMs === null ? 'yes' : 'no' }), x0 + 4 * uPlot.pxRatio, (track.top + track.bottom) / 2);
     }
     ctx.restore();
   };
@@ -209,20 +212,20 @@ export function drawHeatStrip(container, model, onRead) {
     if (i < 0 || i >= xs.length || r < 0 || r > n) return;
     const start = model.since + i * model.grainMs;
     const end = start + model.grainMs;
-    const local = `${zoned(start, model.timeZone).time}–${zoned(end, model.timeZone).time} ${model.timeZone}`;
-    const when = `${utcText(start)} – ${zoned(end, 'UTC').time} UTC (${local})`;
+    const when = tr.t('chart.readout.when', {
+      utcFrom: utcText(start), utcTo: zoned(end, 'UTC').time, localFrom: zoned(start, model.timeZone).time, localTo: zoned(end, model.timeZone).time, zone: model.timeZone,
+    });
     if (r === 0) {
       const events = model.events.filter((e) => e.startMs < end && (e.endMs ?? model.until) > start).map((e) => e.name);
-      onRead(`${when}: ${events.length === 0 ? 'no curated event' : events.join('; ')}`);
+      onRead(tr.t('chart.readout.events', { when, events: events.length === 0 ? tr.t('chart.readout.noEvent') : events.join('; ') }));
       return;
     }
     const row = model.rows[r - 1];
     const b = row?.buckets[i];
     if (row === undefined || b === undefined) return;
-    const what = b.state === 'no_data'
-      ? 'no data (no probe reported)'
-      : `${b.state === 'confirmed' ? 'confirmed blocking' : b.state}: ${b.anomalies} of ${b.measurements} measurements anomalous, ${b.confirmed} confirmed`;
-    onRead(`${row.label} · ${when}: ${what}`);
+    onRead(b.state === 'no_data'
+      ? tr.t('chart.readout.noData', { row: row.label, when })
+      : tr.t('chart.readout.cell', { row: row.label, when, state: b.state, anomalies: b.anomalies, measurements: b.measurements, confirmed: b.confirmed }));
   };
 
   const width = Math.max(480, container.clientWidth);
@@ -241,8 +244,8 @@ export function drawHeatStrip(container, model, onRead) {
       rows: { auto: false, range: [0, n + 1] },
     },
     axes: [
-      { scale: 'x', side: 2, label: 'Time (UTC)', labelSize: 20, font: `${FONT_PX}px ${FONT_FAMILY}`, labelFont: `bold ${FONT_PX}px ${FONT_FAMILY}`, grid: { show: false }, values: zoneTicks('UTC'), size: 44 },
-      { scale: 'x', side: 0, label: `Local time (${model.timeZone})`, labelSize: 20, font: `${FONT_PX}px ${FONT_FAMILY}`, labelFont: `bold ${FONT_PX}px ${FONT_FAMILY}`, stroke: '#1f5fa8', grid: { show: false }, values: zoneTicks(model.timeZone), size: 44 },
+      { scale: 'x', side: 2, label: tr.t('chart.axisUtc'), labelSize: 20, font: `${FONT_PX}px ${FONT_FAMILY}`, labelFont: `bold ${FONT_PX}px ${FONT_FAMILY}`, grid: { show: false }, values: zoneTicks('UTC'), size: 44 },
+      { scale: 'x', side: 0, label: tr.t('chart.axisLocal', { zone: model.timeZone }), labelSize: 20, font: `${FONT_PX}px ${FONT_FAMILY}`, labelFont: `bold ${FONT_PX}px ${FONT_FAMILY}`, stroke: '#1f5fa8', grid: { show: false }, values: zoneTicks(model.timeZone), size: 44 },
       {
         scale: 'rows',
         side: 3,
@@ -274,5 +277,5 @@ export function drawHeatStrip(container, model, onRead) {
  * @returns {StripRow[]}
  */
 export function stripRows(timeline, names) {
-  return timeline.series.map((s) => ({ label: rowLabel(s.domain, s.probe_asn, names), domain: s.domain, asn: s.probe_asn, buckets: s.buckets }));
+  return timeline.series.map((s) => ({ label: rowLabel(tr, s.domain, s.probe_asn, names), domain: s.domain, asn: s.probe_asn, buckets: s.buckets }));
 }

@@ -4,9 +4,11 @@ import { allowNetList, byteSize, nullable } from '../../config/checks.js';
 import { buildConfigDocument, type ConfigInit, configPath, loadProbeConfig, resolveDataDir, writeProbeConfig } from '../../config/file.js';
 import { CONFIG_DEFAULTS } from '../../config/schema.js';
 import { askForConsent } from '../../consent/prompt.js';
-import { CONSENT_NOTICE } from '../../consent/notice.js';
+import { consentNotice } from '../../consent/notice.js';
 import { type ConsentMethod, hasCurrentConsent, readConsent, recordConsent } from '../../consent/consent-record.js';
 import { loadOrCreateIdentity } from '../../identity/identity.js';
+import { table } from '../progress.js';
+import { probeLanguage, probeText } from '../language.js';
 
 const HELP = `Usage: steppe-probe init [options]
 
@@ -43,8 +45,9 @@ Options:
   --accept-risks             accept the informed-consent notice without the
                              prompt (you must still read it: it is printed)
 
-The notice is accepted by typing "yes" on a terminal, or with --accept-risks.
-Run init again to read it again or after it changed.
+The notice is shown in the language of --lang, $STEPPE_LANG or the locale
+(en, ru, kk) and accepted by typing "yes" («да», «иә») on a terminal, or
+with --accept-risks. Run init again to read it again or after it changed.
 
 Exit status: 0 ready; 2 bad options or configuration; 3 notice not accepted.
 `;
@@ -127,16 +130,18 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
 
   // The notice comes before anything is written: declining leaves no trace.
-  io.stdout.write(`${CONSENT_NOTICE}\n`);
+  const language = probeLanguage(io.env);
+  const tr = probeText(io.env);
+  io.stdout.write(`${consentNotice(language).text}\n`);
   const previous = readConsent(dataDir);
   let method: ConsentMethod;
   if (values['accept-risks'] === true) {
     method = 'accept-risks-flag';
-    io.stdout.write('Accepted with --accept-risks.\n');
+    io.stdout.write(`${tr.t('init.acceptedWithFlag')}\n`);
   } else if (io.stdin.isTTY === true) {
-    const yes = await askForConsent(io.stdin, io.stdout, io.signal);
+    const yes = await askForConsent(io.stdin, io.stdout, io.signal, tr.t('init.prompt'));
     if (!yes) {
-      io.stdout.write('\nNot accepted. Nothing was written and nothing will be measured.\n');
+      io.stdout.write(`\n${tr.t('init.declined')}\n`);
       return EXIT.CONSENT;
     }
     method = 'interactive';
@@ -151,23 +156,20 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if (init !== undefined) writeProbeConfig(dataDir, buildConfigDocument(init));
   const config = loadProbeConfig(dataDir);
   const identity = loadOrCreateIdentity(dataDir);
-  const consent = recordConsent(dataDir, method);
+  const consent = recordConsent(dataDir, method, undefined, language);
 
+  const rows = [
+    [tr.t('init.dataDir'), dataDir],
+    [tr.t('init.config'), tr.t(init === undefined ? 'init.configKept' : 'init.configWritten', { path })],
+    [tr.t('init.collectors'), config.collectors.join(', ')],
+    [tr.t('init.probeId'), identity.probeId],
+    [tr.t('init.fingerprint'), tr.t(identity.created ? 'init.fingerprintNew' : 'init.fingerprintKept', { fingerprint: identity.fingerprint })],
+    [tr.t('init.consent'), tr.t('init.consentLine', {
+      version: consent.version, acceptedAt: consent.acceptedAt, again: previous !== undefined && hasCurrentConsent(previous) ? 'yes' : 'no',
+    })],
+  ];
   io.stdout.write(
-    [
-      '',
-      'Probe ready.',
-      `  data dir     ${dataDir}`,
-      `  config       ${path}${init === undefined ? ' (kept)' : ' (written)'}`,
-      `  collectors   ${config.collectors.join(', ')}`,
-      `  probe id     ${identity.probeId}`,
-      `  fingerprint  ${identity.fingerprint}${identity.created ? ' (new key)' : ''}`,
-      `  consent      version ${consent.version} accepted ${consent.acceptedAt}${previous !== undefined && hasCurrentConsent(previous) ? ' (again)' : ''}`,
-      '',
-      `Start measuring with: steppe-probe start --data-dir ${dataDir}`,
-      `Check on it with:     steppe-probe status --data-dir ${dataDir}`,
-      '',
-    ].join('\n'),
+    ['', tr.t('init.ready'), table(rows), '', tr.t('init.startWith', { dataDir }), tr.t('init.checkWith', { dataDir }), ''].join('\n'),
   );
   return EXIT.OK;
 }

@@ -3,6 +3,7 @@ import { resolveDataDir } from '../../config/file.js';
 import { openProbeContext } from '../../daemon/probe-context.js';
 import { executeRun } from '../../daemon/probe-run.js';
 import { createProgressView, formatRunSummary } from '../progress.js';
+import { probeText } from '../language.js';
 
 const HELP = `Usage: steppe-probe run --once [options]
 
@@ -11,6 +12,9 @@ per URL otherwise), then a summary: verdict counts and every anomaly by
 name. The measurements go to the outbox and are uploaded before exiting (up
 to --upload-timeout-ms); what is not acknowledged stays in the outbox for
 the next run or the daemon.
+
+Progress and summary are in the language of --lang, $STEPPE_LANG or the
+locale (en, ru, kk); verdict names stay English.
 
 Options:
   --once                   run once and exit (required)
@@ -43,26 +47,23 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const uploadTimeout =
     values['upload-timeout-ms'] !== undefined ? checkOption('--upload-timeout-ms', values['upload-timeout-ms'], check.integer({ min: 0, max: 3_600_000 })) : undefined;
 
+  const tr = probeText(io.env);
   const ctx = openProbeContext(dataDir, { env: io.env });
   try {
-    ctx.outbox.on('dropped', (e) => io.stderr.write(`steppe-probe: outbox cap (${e.reason}) dropped ${e.count} oldest measurement(s)\n`));
+    ctx.outbox.on('dropped', (e) => io.stderr.write(`steppe-probe: ${tr.t('run.outboxDropped', { reason: e.reason, count: e.count })}\n`));
     ctx.uplink.start();
-    const view = createProgressView(io.stderr);
+    const view = createProgressView(io.stderr, tr);
     if (ctx.budget.exhausted() && kind === 'full') {
-      io.stderr.write('steppe-probe: the monthly bandwidth budget is reached: measuring the core list only\n');
+      io.stderr.write(`steppe-probe: ${tr.t('run.budgetReached')}\n`);
     }
     const record = await executeRun(kind, 'manual', ctx.runDeps({ onProgress: (p) => view.update(p) }), io.signal);
     view.finish();
     ctx.history.add(record);
-    io.stdout.write(formatRunSummary(record));
+    io.stdout.write(formatRunSummary(record, tr));
 
     const timeoutMs = uploadTimeout ?? ctx.config.limits.uploadTimeoutMs;
     const flushed = await ctx.uplink.flush({ timeoutMs, signal: io.signal });
-    if (flushed.pending === 0) {
-      io.stdout.write(`Uploaded: everything acknowledged by the collector (${flushed.acked} measurement(s)).\n`);
-    } else {
-      io.stdout.write(`Upload: ${flushed.acked} acknowledged, ${flushed.pending} left in the outbox; the daemon or the next run will send them.\n`);
-    }
+    io.stdout.write(`${tr.t(flushed.pending === 0 ? 'run.uploaded' : 'run.uploadPartial', { acked: flushed.acked, pending: flushed.pending })}\n`);
     if (record.outcome === 'failed') return EXIT.FAILED;
     return record.outcome === 'aborted' || flushed.pending > 0 ? EXIT.FAILED : EXIT.OK;
   } finally {

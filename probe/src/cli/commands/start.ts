@@ -6,6 +6,8 @@ import { followTestListUpdates } from '../../daemon/list-updater.js';
 import { openProbeContext } from '../../daemon/probe-context.js';
 import { executeRun } from '../../daemon/probe-run.js';
 import { NodeCronScheduler } from '../../schedule/scheduler.js';
+import { probeText } from '../language.js';
+import { logDescriber } from '../log-text.js';
 
 const HELP = `Usage: steppe-probe start [options]
 
@@ -14,7 +16,9 @@ Run the probe daemon: measure the core list on its schedule (default every
 each run after a random delay so probes don't all fire at once; runs never
 overlap (a run due while one is going is skipped and logged). Measurements
 are committed to the outbox and streamed to the collector; offline, they wait
-there. Logs are JSON, one object per line on stdout.
+there. Logs are JSON, one object per line on stdout; each line's "msg" says
+what happened in the language of --lang, $STEPPE_LANG or the locale (en,
+ru, kk), while event and field names stay English.
 
 SIGTERM or SIGINT stops it cleanly: no new runs, the running one finishes or
 is abandoned (what was measured stays in the outbox), one last upload, exit.
@@ -41,7 +45,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const level = checkOption('--log-level', values['log-level'] ?? 'info', check.oneOf(LOG_LEVELS));
   const dataDir = resolveDataDir(values['data-dir'], io.env);
   const ctx = openProbeContext(dataDir, { env: io.env });
-  const log = new JsonLog(io.stdout, { level, scrubForms: () => ctx.addresses.scrubForms() });
+  const log = new JsonLog(io.stdout, { level, scrubForms: () => ctx.addresses.scrubForms(), describe: logDescriber(probeText(io.env)) });
   const { config } = ctx;
   ctx.outbox.on('dropped', (e) => log.warn('outbox_dropped', { count: e.count, bytes: e.bytes, reason: e.reason }));
   ctx.uplink.on('connected', (e) => log.info('uplink_connected', { collector: e.url, collector_id: e.collectorId }));

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CliIO, type Command, checkOption, check, EgressGuard, EXIT, parseCommandLine } from '@steppe/shared';
+import { type CliIO, type Command, checkOption, check, EgressGuard, EXIT, parseCommandLine, type Translator } from '@steppe/shared';
 import { readBudgetUsage, type BudgetUsage } from '../../budget/bandwidth-budget.js';
 import { configPath, controlUrlOf, loadProbeConfig, resolveDataDir, resolverOf } from '../../config/file.js';
 import type { ProbeConfig } from '../../config/schema.js';
@@ -15,7 +15,8 @@ import { KEY_FILE_NAME, loadOrCreateIdentity } from '../../identity/identity.js'
 import { Outbox, type OutboxStats } from '../../outbox/outbox.js';
 import { TestListStore } from '../../testlists/store.js';
 import { OUTBOX_FILE_NAME } from '../upload-results.js';
-import { formatBytes, formatDuration, table } from '../progress.js';
+import { anomalyCount, formatBytes, formatDuration, table } from '../progress.js';
+import { probeText } from '../language.js';
 
 const HELP = `Usage: steppe-probe status [options]
 
@@ -23,6 +24,9 @@ Show the probe's configuration, identity (key fingerprint), informed consent,
 monthly bandwidth budget, outbox (queued measurements, last upload), the
 last runs, and whether each collector can be reached right now (a quick
 HTTP request through the probe's egress rules and proxy).
+
+Text is in the language of --lang, $STEPPE_LANG or the locale (en, ru,
+kk); --json is the same in every language.
 
 Options:
   --data-dir DIR     the probe's data directory (as given to init)
@@ -139,69 +143,79 @@ async function gather(dataDir: string, io: CliIO, timeoutMs: number): Promise<St
   };
 }
 
-function iso(ms: number | undefined): string {
-  return ms === undefined ? 'never' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+function iso(tr: Translator, ms: number | undefined): string {
+  return ms === undefined ? tr.t('status.never') : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function render(r: StatusReport): string {
+function consentText(tr: Translator, consent: StatusReport['consent']): string {
+  if (consent === null) return tr.t('status.consentMissing');
+  const values = { version: consent.version, acceptedAt: consent.acceptedAt, current: CONSENT_VERSION, language: consent.language ?? 'en' };
+  return tr.t(consent.current ? 'status.consentCurrent' : 'status.consentChanged', values);
+}
+
+/** The report as text, in the translator's language (`--json` stays as it is). */
+function render(r: StatusReport, tr: Translator): string {
   const c = r.config;
   const out: string[] = [];
   const section = (title: string, rows: string[][]): void => {
     out.push(title, table(rows), '');
   };
-  section('Configuration', [
-    ['data dir', r.dataDir],
-    ['config', r.configPath],
-    ['collectors', c.collectors.join(', ')],
-    ['control', c.controlUrl],
-    ['schedule', `core "${c.schedule.coreCron}", full "${c.schedule.fullCron}" (${c.schedule.timezone}), random delay up to ${c.schedule.maxJitterSeconds} s`],
-    ['test lists', `${c.lists.join(', ')} (version ${r.testLists.version}, ${r.testLists.origin})`],
-    ['categories', `${c.categories.length === 0 ? 'all' : c.categories.join(', ')}${c.excludeCategories.length > 0 ? `, never ${c.excludeCategories.join(', ')}` : ''}`],
-    ['limits', `${c.limits.concurrency} at once, ${c.limits.perTargetTimeoutMs / 1000} s per target, body ${formatBytes(c.limits.maxBodyBytes)}`],
-    ...(c.proxy !== null ? [['proxy', c.proxy]] : []),
+  section(tr.t('status.configuration'), [
+    [tr.t('status.dataDir'), r.dataDir],
+    [tr.t('status.config'), r.configPath],
+    [tr.t('status.collectors'), c.collectors.join(', ')],
+    [tr.t('status.control'), c.controlUrl],
+    [tr.t('status.schedule'), tr.t('status.scheduleValue', { core: c.schedule.coreCron, full: c.schedule.fullCron, timezone: c.schedule.timezone, jitter: c.schedule.maxJitterSeconds })],
+    [tr.t('status.testLists'), tr.t('status.testListsValue', { lists: c.lists.join(', '), version: r.testLists.version, origin: r.testLists.origin })],
+    [tr.t('status.categories'), tr.t('status.categoriesValue', {
+      categories: c.categories.join(', '), all: c.categories.length === 0 ? 'yes' : 'no',
+      never: c.excludeCategories.join(', '), hasNever: c.excludeCategories.length > 0 ? 'yes' : 'no',
+    })],
+    [tr.t('status.limits'), tr.t('status.limitsValue', { concurrency: c.limits.concurrency, seconds: c.limits.perTargetTimeoutMs / 1000, body: formatBytes(c.limits.maxBodyBytes) })],
+    ...(c.proxy !== null ? [[tr.t('status.proxy'), c.proxy]] : []),
   ]);
-  section('Identity', r.identity === null ? [['key', 'none yet (run steppe-probe init)']] : [['probe id', r.identity.probeId], ['fingerprint', r.identity.fingerprint]]);
-  section('Informed consent', [
-    [
-      'notice',
-      r.consent === null
-        ? 'NOT ACCEPTED: the probe will not measure (run steppe-probe init)'
-        : r.consent.current
-          ? `version ${r.consent.version} accepted ${r.consent.acceptedAt}`
-          : `version ${r.consent.version} accepted, but the notice changed (now version ${CONSENT_VERSION}): run steppe-probe init`,
-    ],
-  ]);
+  section(
+    tr.t('status.identity'),
+    r.identity === null
+      ? [[tr.t('status.key'), tr.t('status.keyMissing')]]
+      : [[tr.t('status.probeId'), r.identity.probeId], [tr.t('status.fingerprint'), r.identity.fingerprint]],
+  );
+  section(tr.t('status.consent'), [[tr.t('status.notice'), consentText(tr, r.consent)]]);
   const b = r.budget;
-  section(`Bandwidth budget (${b.month}, UTC)`, [
-    ['used', b.limitBytes === null ? `${formatBytes(b.usedBytes)} (no monthly limit)` : `${formatBytes(b.usedBytes)} of ${formatBytes(b.limitBytes)}, ${formatBytes(b.remainingBytes ?? 0)} left`],
-    ['resets', iso(b.resetsAtMs)],
-    ...(b.exhausted ? [['state', 'budget reached: core list only until the month ends']] : []),
+  section(tr.t('status.budget', { month: b.month }), [
+    [tr.t('status.used'), b.limitBytes === null
+      ? tr.t('status.usedUnlimited', { used: formatBytes(b.usedBytes) })
+      : tr.t('status.usedOf', { used: formatBytes(b.usedBytes), limit: formatBytes(b.limitBytes), left: formatBytes(b.remainingBytes ?? 0) })],
+    [tr.t('status.resets'), iso(tr, b.resetsAtMs)],
+    ...(b.exhausted ? [[tr.t('status.state'), tr.t('status.budgetReached')]] : []),
   ]);
   const o = r.outbox;
   section(
-    'Outbox',
+    tr.t('status.outbox'),
     o === null
-      ? [['queued', 'empty (nothing measured yet)'], ['last upload', 'never']]
+      ? [[tr.t('status.queued'), tr.t('status.queuedEmpty')], [tr.t('status.lastUpload'), tr.t('status.never')]]
       : [
-          ['queued', `${o.count} measurement(s), ${formatBytes(o.bytes)}${o.oldestStartTimeMs !== undefined ? `, oldest ${iso(o.oldestStartTimeMs)}` : ''}`],
-          ['last upload', iso(o.lastUploadMs)],
-          ...(o.dropped > 0 ? [['dropped', `${o.dropped} by the size/age cap (${formatBytes(o.droppedBytes)})`]] : []),
-          ...(o.quarantined > 0 ? [['set aside', `${o.quarantined} rejected by the collector`]] : []),
+          [tr.t('status.queued'), tr.t('status.queuedValue', {
+            count: o.count, bytes: formatBytes(o.bytes), oldest: o.oldestStartTimeMs !== undefined ? iso(tr, o.oldestStartTimeMs) : '', hasOldest: o.oldestStartTimeMs !== undefined ? 'yes' : 'no',
+          })],
+          [tr.t('status.lastUpload'), iso(tr, o.lastUploadMs)],
+          ...(o.dropped > 0 ? [[tr.t('status.dropped'), tr.t('status.droppedValue', { count: o.dropped, bytes: formatBytes(o.droppedBytes) })]] : []),
+          ...(o.quarantined > 0 ? [[tr.t('status.setAside'), tr.t('status.setAsideValue', { count: o.quarantined })]] : []),
         ],
   );
-  out.push('Last runs');
+  out.push(tr.t('status.lastRuns'));
   if (r.lastRuns.length === 0) {
-    out.push('  none yet', '');
+    out.push(`  ${tr.t('status.noRuns')}`, '');
   } else {
     out.push(
       table([
-        ['started', 'kind', 'outcome', 'measured', 'anomalies', 'moved', 'took'],
+        ['started', 'kind', 'outcome', 'measured', 'anomalies', 'moved', 'took'].map((h) => tr.t(`status.runs.${h}`)),
         ...r.lastRuns.map((run) => [
-          iso(run.startedAtMs),
-          run.kind,
-          `${run.outcome}${run.limitedByBudget ? ' (budget: core only)' : ''}`,
-          `${run.measured}`,
-          `${Object.entries(run.verdicts).filter(([v]) => v !== 'accessible' && v !== 'down' && v !== 'none').reduce((a, [, n]) => a + n, 0)}`,
+          iso(tr, run.startedAtMs),
+          tr.t(`run.kind.${run.kind}`),
+          `${tr.t(`run.outcome.${run.outcome}`)}${run.limitedByBudget ? tr.t('status.runs.budgetCoreOnly') : ''}`,
+          tr.number(run.measured),
+          tr.number(anomalyCount(run.verdicts)),
           formatBytes(run.bytesMoved),
           formatDuration(run.finishedAtMs - run.startedAtMs),
         ]),
@@ -210,8 +224,14 @@ function render(r: StatusReport): string {
     );
   }
   section(
-    'Collectors (checked now)',
-    r.collectors.map((x) => [x.url, x.role, x.reachable ? `reachable (HTTP ${x.status ?? '?'} in ${x.ms} ms)` : `UNREACHABLE (${x.error ?? 'no answer'})`]),
+    tr.t('status.reachability'),
+    r.collectors.map((x) => [
+      x.url,
+      tr.t(`status.role.${x.role}`),
+      x.reachable
+        ? tr.t('status.reachable', { status: x.status ?? '?', ms: x.ms })
+        : tr.t('status.unreachable', { error: x.error ?? tr.t('status.noAnswer') }),
+    ]),
   );
   return out.join('\n');
 }
@@ -221,7 +241,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const timeoutMs = checkOption('--timeout-ms', values['timeout-ms'] ?? '5000', check.integer({ min: 100, max: 120_000 }));
   const dataDir = resolveDataDir(values['data-dir'], io.env);
   const report = await gather(dataDir, io, timeoutMs);
-  io.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : render(report));
+  io.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : render(report, probeText(io.env)));
   return EXIT.OK;
 }
 

@@ -1,0 +1,3 @@
+// Types of /dashboard/i18n/languages.js, which the collector serves from
+// shared/src/i18n/languages.js: the same module the probe and the collector run.
+export * from '../../../../shared/src/i18n/languages.js';
