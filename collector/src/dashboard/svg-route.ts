@@ -26,9 +26,9 @@ export interface TimelineSvgDeps {
 }
 
 /** AS number → operator name, from the probes' networks (never finer than ASN). */
-export function networkNames(store: Pick<AnalyticsStore, 'probeCounts'>): Map<number, string> {
+export async function networkNames(store: Pick<AnalyticsStore, 'probeCounts'>): Promise<Map<number, string>> {
   const names = new Map<number, string>();
-  for (const c of store.probeCounts(0)) if (c.networkName !== '' && !names.has(c.asn)) names.set(c.asn, c.networkName);
+  for (const c of await store.probeCounts(0)) if (c.networkName !== '' && !names.has(c.asn)) names.set(c.asn, c.networkName);
   return names;
 }
 
@@ -44,7 +44,7 @@ function baseUrl(deps: TimelineSvgDeps, ctx: RequestContext): string {
  * plus time_zone (local times under the UTC axis) and width. Unknown parameters
  * are refused: a typo must not silently change a chart that goes into a report.
  */
-export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): void {
+export async function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): Promise<void> {
   const url = ctx.url;
   const known: ReadonlySet<string> = new Set<string>([...TIMELINE_DATA_PARAMETERS, ...TIMELINE_SVG_PARAMETERS]);
   for (const name of url.searchParams.keys()) {
@@ -54,7 +54,7 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   const timeZone = oneParam(url, 'time_zone') ?? deps.defaultTimeZone;
   if (!isTimeZone(timeZone)) throw badParameter('time_zone', 'an IANA time zone such as Asia/Almaty', timeZone);
   const width = integerParam(url, 'width', 480, 4000);
-  const timeline = timelineFromUrl(deps.store, url, now, 'domain_asn');
+  const timeline = await timelineFromUrl(deps.store, url, now, 'domain_asn');
   const grain = timeline.grain;
   const cells = timeline.series.reduce((n, s) => n + s.buckets.length, 0);
   if (cells > MAX_SVG_CELLS) {
@@ -70,8 +70,8 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   dataQuery.set('split', timeline.split);
   const svg = renderTimelineSvg({
     ...timeline,
-    events: deps.store.listEvents({ since: timeline.since, until: timeline.until }),
-    networkNames: networkNames(deps.store),
+    events: await deps.store.listEvents({ since: timeline.since, until: timeline.until }),
+    networkNames: await networkNames(deps.store),
   }, {
     generatedMs: now,
     timeZone,

@@ -222,7 +222,7 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
       clearInterval(liveness);
       server.off('upgrade', onUpgrade);
       // Commit what arrived, let its acks go out, then say goodbye.
-      committer.flush();
+      await committer.flush();
       await new Promise((resolve) => setImmediate(resolve));
       for (const conn of connections) conn.session.shutdown();
       const deadline = Date.now() + 2_000;

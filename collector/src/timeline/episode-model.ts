@@ -98,7 +98,7 @@ export function findRuns(states: readonly ('blocked' | 'clear' | 'gap')[], maxGa
 }
 
 /** Evidence ids for an episode: confirmed anomalies first, then other anomalies. */
-export function evidenceIds(store: MeasurementStore, filter: { domains?: readonly string[]; asns: readonly number[]; since: number; until: number; failed?: boolean; confirmed?: number }, limit: number): string[] {
+export async function evidenceIds(store: MeasurementStore, filter: { domains?: readonly string[]; asns: readonly number[]; since: number; until: number; failed?: boolean; confirmed?: number }, limit: number): Promise<string[]> {
   if (limit <= 0) return [];
   const base = {
     since: filter.since,
@@ -110,10 +110,10 @@ export function evidenceIds(store: MeasurementStore, filter: { domains?: readonl
   const strongest = filter.failed === true ? { ...base, failed: true } : { ...base, confirmed: true };
   // The rollups already said whether anything was confirmed: skip a scan that would find nothing.
   if (filter.failed === true || filter.confirmed !== 0) {
-    for (const r of store.queryMeasurements(strongest, { limit, order: 'asc' }).results) ids.push(idToString(r.id));
+    for (const r of (await store.queryMeasurements(strongest, { limit, order: 'asc' })).results) ids.push(idToString(r.id));
   }
   if (ids.length < limit && filter.failed !== true) {
-    for (const r of store.queryMeasurements({ ...base, anomaly: true, confirmed: false }, { limit: limit - ids.length, order: 'asc' }).results) ids.push(idToString(r.id));
+    for (const r of (await store.queryMeasurements({ ...base, anomaly: true, confirmed: false }, { limit: limit - ids.length, order: 'asc' })).results) ids.push(idToString(r.id));
   }
   return ids;
 }

@@ -64,7 +64,7 @@ function checkQuery(q: EpisodeQuery): void {
 }
 
 /** Detect blocking episodes (and shutdowns) in a range. */
-export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: EpisodeQuery, options: EpisodeOptions = {}): Episode[] {
+export async function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: EpisodeQuery, options: EpisodeOptions = {}): Promise<Episode[]> {
   checkQuery(query);
   const minShare = options.minAnomalyShare ?? EPISODE_DEFAULTS.minAnomalyShare;
   const minProbes = options.minProbes ?? EPISODE_DEFAULTS.minProbes;
@@ -86,12 +86,12 @@ export function detectEpisodes(store: AnalyticsStore & MeasurementStore, query: 
   };
 
   if (kinds.includes('blocking')) {
-    episodes.push(...blockingEpisodes(store, { since, until, grain: query.grain, grainMs, filters, sources: query.sources, nowMs }, { minShare, minProbes, minAnomalies, minClear, maxGap, evidenceLimit }));
+    episodes.push(...await blockingEpisodes(store, { since, until, grain: query.grain, grainMs, filters, sources: query.sources, nowMs }, { minShare, minProbes, minAnomalies, minClear, maxGap, evidenceLimit }));
   }
 
   // A shutdown takes every domain down with it, so it is reported whatever the domain filter.
   if (kinds.includes('shutdown')) {
-    episodes.push(...detectShutdowns(store, { since, until, grain: query.grain, ...(query.asns === undefined ? {} : { asns: query.asns }), ...(query.sources === undefined ? {} : { sources: query.sources }) }, { minProbes, maxGapBuckets: maxGap, evidenceLimit, nowMs }));
+    episodes.push(...await detectShutdowns(store, { since, until, grain: query.grain, ...(query.asns === undefined ? {} : { asns: query.asns }), ...(query.sources === undefined ? {} : { sources: query.sources }) }, { minProbes, maxGapBuckets: maxGap, evidenceLimit, nowMs }));
   }
   return episodes.sort((a, b) => a.onsetMs - b.onsetMs || a.asn - b.asn || (a.domain ?? '').localeCompare(b.domain ?? ''));
 }
@@ -123,11 +123,11 @@ interface Rules {
  * thousand. The result is what the rules give over the full sequence of
  * buckets (a test compares the two on random data).
  */
-function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r: Rules): Episode[] {
+async function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r: Rules): Promise<Episode[]> {
   const { since, until, grainMs } = w;
   const count = (until - since) / grainMs;
   const reachesNow = until >= w.nowMs - grainMs;
-  const blocked = store.blockedBuckets({ since, until, grain: w.grain, ...w.filters, minAnomalyShare: r.minShare });
+  const blocked = await store.blockedBuckets({ since, until, grain: w.grain, ...w.filters, minAnomalyShare: r.minShare });
   // Groups of one (domain, ASN): the store orders by domain, ASN, time.
   const groups: EpisodeBucket[][] = [];
   for (const b of blocked) {
@@ -152,7 +152,7 @@ function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r
     }
   }
   const between = new Map<string, EpisodeBucket>();
-  for (const b of store.episodeInputsIn({ since, until, grain: w.grain, ...w.filters }, ranges)) between.set(`${b.domain}\u0000${b.asn}\u0000${b.bucketMs}`, b);
+  for (const b of await store.episodeInputsIn({ since, until, grain: w.grain, ...w.filters }, ranges)) between.set(`${b.domain}\u0000${b.asn}\u0000${b.bucketMs}`, b);
   const bucketAt = (domain: string, asn: number, bucketMs: number): EpisodeBucket | undefined => between.get(`${domain}\u0000${asn}\u0000${bucketMs}`);
   const isClear = (b: EpisodeBucket | undefined): boolean => b !== undefined && b.count >= r.minClear && b.count > 0;
   // Measurements of the non-blocked buckets in (from, to), and whether one of them is clear.
@@ -171,10 +171,10 @@ function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r
   // Probes active per ASN over the range, for the single-probe rule: asked
   // only for ASNs where a run rests on one probe, once per ASN.
   const probesInAsn = new Map<number, number>();
-  const probesIn = (asn: number): number => {
+  const probesIn = async (asn: number): Promise<number> => {
     let n = probesInAsn.get(asn);
     if (n === undefined) {
-      n = store.probesPerAsn({ since, until, asns: [asn], ...(w.sources === undefined ? {} : { sources: w.sources }) })[0]?.probes ?? 0;
+      n = (await store.probesPerAsn({ since, until, asns: [asn], ...(w.sources === undefined ? {} : { sources: w.sources }) }))[0]?.probes ?? 0;
       probesInAsn.set(asn, n);
     }
     return n;
@@ -202,10 +202,10 @@ function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r
       }
       runs.push({ buckets: [b], gapBuckets: 0, measurements: b.count });
     }
-    runs.forEach((run, index) => {
+    for (const [index, run] of runs.entries()) {
       const head = run.buckets[0];
       const tail = run.buckets[run.buckets.length - 1];
-      if (head === undefined || tail === undefined) return;
+      if (head === undefined || tail === undefined) continue;
       let anomalies = 0;
       let confirmed = 0;
       const types: Record<string, number> = {};
@@ -214,10 +214,10 @@ function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r
         confirmed += b.confirmedCount;
         for (const [t, n] of Object.entries(b.blockingTypes)) types[t] = (types[t] ?? 0) + n;
       }
-      if (anomalies < r.minAnomalies) return;
-      const probes = store.anomalyProbeCount({ domain, asn, grain: w.grain, bucketStarts: run.buckets.map((b) => b.bucketMs), ...(w.sources === undefined ? {} : { sources: w.sources }) });
+      if (anomalies < r.minAnomalies) continue;
+      const probes = await store.anomalyProbeCount({ domain, asn, grain: w.grain, bucketStarts: run.buckets.map((b) => b.bucketMs), ...(w.sources === undefined ? {} : { sources: w.sources }) });
       const singleProbe = probes < r.minProbes;
-      if (singleProbe && !(probes === 1 && probesIn(asn) <= 1)) return;
+      if (singleProbe && !(probes === 1 && (await probesIn(asn)) <= 1)) continue;
       const onsetMs = head.bucketMs;
       const endMs = tail.bucketMs + grainMs;
       const lastIndex = (tail.bucketMs - since) / grainMs;
@@ -241,9 +241,9 @@ function blockingEpisodes(store: AnalyticsStore & MeasurementStore, w: Window, r
         gapBuckets: run.gapBuckets,
         singleProbe,
         confidence: episodeConfidence(probes, anomalies, confirmed, singleProbe),
-        evidence: evidenceIds(store, { domains: [domain], asns: [asn], since: onsetMs, until: endMs, confirmed }, r.evidenceLimit),
+        evidence: await evidenceIds(store, { domains: [domain], asns: [asn], since: onsetMs, until: endMs, confirmed }, r.evidenceLimit),
       });
-    });
+    }
   }
   return episodes;
 }

@@ -36,34 +36,34 @@ interface Cell {
 }
 
 /** Shutdown episodes per ASN in an aligned range. */
-export function detectShutdowns(store: Pick<AnalyticsStore, 'lateFailureSpans' | 'probeActivity' | 'probesPerAsn'> & MeasurementStore, query: ShutdownQuery, options: ShutdownOptions): Episode[] {
+export async function detectShutdowns(store: Pick<AnalyticsStore, 'lateFailureSpans' | 'probeActivity' | 'probesPerAsn'> & MeasurementStore, query: ShutdownQuery, options: ShutdownOptions): Promise<Episode[]> {
   const grainMs = GRAIN_MS[query.grain];
   const sources = query.sources === undefined ? {} : { sources: query.sources };
   // Most of the time no network went dark: ask first where late failures
   // are at all, and read only the activity around them (a run can only hold
   // buckets with late failures, bridged by short gaps).
-  const spans = store.lateFailureSpans({ since: query.since, until: query.until, ...(query.asns === undefined ? {} : { asns: query.asns }), ...sources });
+  const spans = await store.lateFailureSpans({ since: query.since, until: query.until, ...(query.asns === undefined ? {} : { asns: query.asns }), ...sources });
   const episodes: Episode[] = [];
   const pad = (options.maxGapBuckets + 1) * grainMs;
   for (const span of spans) {
     const since = Math.max(query.since, Math.floor((span.firstBucketMs - pad) / grainMs) * grainMs);
     const until = Math.min(query.until, Math.ceil((span.lastBucketMs + 300_000 + pad) / grainMs) * grainMs);
     if (until <= since) continue;
-    const activity = store.probeActivity({ since, until, grain: query.grain, asns: [span.asn], ...sources });
+    const activity = await store.probeActivity({ since, until, grain: query.grain, asns: [span.asn], ...sources });
     // Asked only when a run rests on fewer probes than minProbes.
-    const probesInAsn = (): number => store.probesPerAsn({ since: query.since, until: query.until, asns: [span.asn], ...sources })[0]?.probes ?? 0;
-    episodes.push(...shutdownsOfAsn(store, span.asn, activity, { since, until, grainMs, grain: query.grain, reachesEnd: until === query.until, probesInAsn }, options));
+    const probesInAsn = async (): Promise<number> => (await store.probesPerAsn({ since: query.since, until: query.until, asns: [span.asn], ...sources }))[0]?.probes ?? 0;
+    episodes.push(...await shutdownsOfAsn(store, span.asn, activity, { since, until, grainMs, grain: query.grain, reachesEnd: until === query.until, probesInAsn }, options));
   }
   return episodes;
 }
 
-function shutdownsOfAsn(
+async function shutdownsOfAsn(
   store: MeasurementStore,
   asn: number,
   activity: readonly ProbeActivityRow[],
-  w: { since: number; until: number; grainMs: number; grain: RollupGrain; reachesEnd: boolean; probesInAsn: () => number },
+  w: { since: number; until: number; grainMs: number; grain: RollupGrain; reachesEnd: boolean; probesInAsn: () => Promise<number> },
   options: ShutdownOptions,
-): Episode[] {
+): Promise<Episode[]> {
   const cells = new Map<number, Cell>();
   for (const a of activity) {
     let cell = cells.get(a.bucketMs);
@@ -94,7 +94,7 @@ function shutdownsOfAsn(
       failed += cell.lateFailed;
       for (const p of cell.silentFailed) probes.add(p);
     }
-    if (probes.size < options.minProbes && (probes.size === 0 || probes.size < Math.min(options.minProbes, w.probesInAsn()))) continue;
+    if (probes.size < options.minProbes && (probes.size === 0 || probes.size < Math.min(options.minProbes, await w.probesInAsn()))) continue;
     const singleProbe = probes.size < options.minProbes;
     const onsetMs = w.since + run.first * w.grainMs;
     const endMs = w.since + (run.last + 1) * w.grainMs;
@@ -115,7 +115,7 @@ function shutdownsOfAsn(
       gapBuckets: run.gapBuckets,
       singleProbe,
       confidence: episodeConfidence(probes.size, failed, 0, singleProbe),
-      evidence: evidenceIds(store, { asns: [asn], since: onsetMs, until: endMs, failed: true }, options.evidenceLimit),
+      evidence: await evidenceIds(store, { asns: [asn], since: onsetMs, until: endMs, failed: true }, options.evidenceLimit),
     });
   }
   return episodes;

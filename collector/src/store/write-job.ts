@@ -1,0 +1,182 @@
+import type { Measurement } from '@steppe/shared';
+import type { ImportedMeasurement, IncomingBatch, MeasurementRecord, ProbeNetwork } from './store.js';
+
+/**
+ * The messages between the SQLite store and its writer (a worker thread,
+ * docs/design/dd-004-storage.md). What a commit needs is reduced, on the
+ * caller's thread, to plain values and one byte buffer:
+ *
+ * - the columns of each measurement (`MeasurementFacts`), not the decoded
+ *   protobuf object — structured cloning drops the prototype that holds
+ *   protobufjs's field defaults, and would copy the observations for nothing;
+ * - every byte field (ids, signed bytes, headers, signatures) copied once into
+ *   one buffer that is *transferred*, not cloned: a Uint8Array that views a
+ *   larger buffer (a whole WebSocket frame, Buffer's 8 KiB pool) would
+ *   otherwise be cloned with all of that buffer.
+ *
+ * The writer answers with indexes (which measurements were duplicates), so
+ * the caller hands back its own id objects as before.
+ */
+
+/** Bumped whenever a message shape changes: the writer refuses a caller of another version (a stale build). */
+export const WRITER_PROTOCOL = 1;
+
+/** [offset, length] of a byte field in a job's buffer. */
+export type Span = readonly [number, number];
+
+/** The columns a store derives from a measurement (its observations stay in the bytes). */
+export type MeasurementFacts = Pick<MeasurementRecord, 'startMs' | 'domain' | 'input' | 'categoryCode' | 'testName' | 'testVersion'
+  | 'verdict' | 'blockingType' | 'anomaly' | 'confirmed' | 'failure' | 'fingerprintId'>;
+
+const HOST = /^[a-z0-9._:[\]-]{1,253}$/;
+
+/**
+ * The domain column of a measurement: its own field, else the input URL's
+ * host; '' when neither is a plausible host name. It keys rollups and
+ * filters, so a probe cannot fill them with arbitrary text (the signed bytes
+ * keep whatever it sent).
+ */
+function domainOf(m: Measurement): string {
+  const own = m.domain.toLowerCase();
+  if (HOST.test(own)) return own;
+  try {
+    const host = new URL(m.input).hostname.toLowerCase();
+    return HOST.test(host) ? host : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The stored columns of a decoded measurement. */
+export function measurementFacts(m: Measurement): MeasurementFacts {
+  const a = m.analysis;
+  const failure = a?.failure ?? '';
+  return {
+    startMs: Number(m.startTimeMs),
+    domain: domainOf(m),
+    input: m.input,
+    categoryCode: m.categoryCode,
+    testName: m.testName,
+    testVersion: m.testVersion,
+    verdict: a?.verdict ?? '',
+    blockingType: a?.blockingType ?? '',
+    anomaly: a?.anomaly ?? false,
+    confirmed: a?.confirmed ?? false,
+    failure: failure === '' ? null : failure,
+    fingerprintId: a?.fingerprintId ? a.fingerprintId : null,
+  };
+}
+
+/** One measurement of a packed batch. */
+export interface PackedMeasurement {
+  readonly id: Span;
+  readonly raw: Span;
+  readonly facts: MeasurementFacts;
+}
+
+/** One batch, packed. */
+export interface PackedBatch {
+  readonly probeId: string;
+  readonly sequence: number;
+  readonly receivedMs: number;
+  readonly network: ProbeNetwork;
+  readonly header: Span;
+  readonly signature: Span;
+  readonly measurements: readonly PackedMeasurement[];
+}
+
+/** commitBatches' job: batches and the buffer their spans point into. */
+export interface BatchJob {
+  readonly bytes: Uint8Array;
+  readonly batches: readonly PackedBatch[];
+}
+
+/** One imported measurement, packed: the byte fields as spans, the rest as given. */
+export interface PackedImport extends Pick<ImportedMeasurement, 'source' | 'pseudoProbeId' | 'reportId' | 'receivedMs' | 'network' | 'ooni'> {
+  readonly id: Span;
+  readonly raw: Span;
+  /** The source's original record (compressed by the writer), or null. */
+  readonly original: Span | null;
+  readonly facts: MeasurementFacts;
+}
+
+/** importMeasurements' job. */
+export interface ImportJob {
+  readonly bytes: Uint8Array;
+  readonly items: readonly PackedImport[];
+}
+
+/** Per batch of a BatchJob: indexes of the measurements that were already stored. */
+export type BatchOutcome = readonly number[];
+
+/** Copies byte fields into one buffer of a size known in advance. */
+class BytePacker {
+  readonly bytes: Uint8Array;
+  #at = 0;
+
+  constructor(total: number) {
+    this.bytes = new Uint8Array(total);
+  }
+
+  add(data: Uint8Array): Span {
+    const span: Span = [this.#at, data.byteLength];
+    this.bytes.set(data, this.#at);
+    this.#at += data.byteLength;
+    return span;
+  }
+}
+
+/** A plain copy of a network (the caller's object may carry more). */
+function plainNetwork(n: ProbeNetwork): ProbeNetwork {
+  return { asn: n.asn, cc: n.cc, networkName: n.networkName };
+}
+
+/** Pack batches for the writer; `bytes.buffer` is the one buffer to transfer. */
+export function packBatches(batches: readonly IncomingBatch[]): BatchJob {
+  let total = 0;
+  for (const b of batches) {
+    total += b.header.byteLength + b.signature.byteLength;
+    for (const m of b.measurements) total += m.id.byteLength + m.raw.byteLength;
+  }
+  const packer = new BytePacker(total);
+  const packed = batches.map((b): PackedBatch => ({
+    probeId: b.probeId,
+    sequence: b.sequence,
+    receivedMs: b.receivedMs,
+    network: plainNetwork(b.network),
+    header: packer.add(b.header),
+    signature: packer.add(b.signature),
+    measurements: b.measurements.map((m) => ({ id: packer.add(m.id), raw: packer.add(m.raw), facts: measurementFacts(m.decoded) })),
+  }));
+  return { bytes: packer.bytes, batches: packed };
+}
+
+/** Pack imported measurements for the writer. */
+export function packImports(items: readonly ImportedMeasurement[]): ImportJob {
+  let total = 0;
+  for (const i of items) total += i.id.byteLength + i.raw.byteLength + (i.original?.byteLength ?? 0);
+  const packer = new BytePacker(total);
+  const packed = items.map((i): PackedImport => ({
+    id: packer.add(i.id),
+    raw: packer.add(i.raw),
+    original: i.original === undefined ? null : packer.add(i.original),
+    facts: measurementFacts(i.decoded),
+    source: i.source,
+    pseudoProbeId: i.pseudoProbeId,
+    reportId: i.reportId,
+    receivedMs: i.receivedMs,
+    network: plainNetwork(i.network),
+    ooni: { blocking: i.ooni.blocking, accessible: i.ooni.accessible },
+  }));
+  return { bytes: packer.bytes, items: packed };
+}
+
+/** The bytes of a span (a view: no copy). */
+export function spanOf(bytes: Uint8Array, span: Span): Uint8Array {
+  return bytes.subarray(span[0], span[0] + span[1]);
+}
+
+/** A standalone copy of small bytes (a key, an analysis) safe to clone to another thread. */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
