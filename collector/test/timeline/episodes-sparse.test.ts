@@ -12,9 +12,9 @@ import { HOUR, MIN, addProbe, ingest } from './seed.js';
 // kept here as the reference the sparse reading must agree with.
 interface Rules { minShare: number; minProbes: number; minAnomalies: number; minClear: number; maxGap: number; evidenceLimit: number }
 
-function denseBlockingEpisodes(store: AnalyticsStore & MeasurementStore, since: number, until: number, grain: RollupGrain, nowMs: number, r: Rules): Episode[] {
+async function denseBlockingEpisodes(store: AnalyticsStore & MeasurementStore, since: number, until: number, grain: RollupGrain, nowMs: number, r: Rules): Promise<Episode[]> {
   const grainMs = GRAIN_MS[grain];
-  const inputs = store.episodeInputs({ since, until, grain });
+  const inputs = await store.episodeInputs({ since, until, grain });
   const groups = new Map<string, EpisodeBucket[]>();
   for (const b of inputs) {
     const key = `${b.domain}\u0000${b.asn}`;
@@ -53,7 +53,7 @@ function denseBlockingEpisodes(store: AnalyticsStore & MeasurementStore, since: 
       }
       if (anomalies < r.minAnomalies) continue;
       const singleProbe = probes.size < r.minProbes;
-      const inAsn = store.probesPerAsn({ since, until, asns: [first.asn] })[0]?.probes ?? 0;
+      const inAsn = (await store.probesPerAsn({ since, until, asns: [first.asn] }))[0]?.probes ?? 0;
       if (singleProbe && !(probes.size === 1 && inAsn <= 1)) continue;
       const onsetMs = since + run.first * grainMs;
       const endMs = since + (run.last + 1) * grainMs;
@@ -74,7 +74,7 @@ function denseBlockingEpisodes(store: AnalyticsStore & MeasurementStore, since: 
         gapBuckets: run.gapBuckets,
         singleProbe,
         confidence: episodeConfidence(probes.size, anomalies, confirmed, singleProbe),
-        evidence: evidenceIds(store, { domains: [first.domain], asns: [first.asn], since: onsetMs, until: endMs, confirmed }, r.evidenceLimit),
+        evidence: await evidenceIds(store, { domains: [first.domain], asns: [first.asn], since: onsetMs, until: endMs, confirmed }, r.evidenceLimit),
       });
     }
   }
@@ -111,10 +111,10 @@ const scenario = fc.record({
 });
 
 describe('sparse episode detection', () => {
-  it('finds what the dense formulation over every bucket finds', () => {
+  it('finds what the dense formulation over every bucket finds', async () => {
     const seen = { episodes: 0, bridged: 0, ongoing: 0, single: 0 };
-    fc.assert(fc.property(scenario, (s) => {
-      const store = openSqliteStore(':memory:');
+    await fc.assert(fc.asyncProperty(scenario, async (s) => {
+      const store = await openSqliteStore(':memory:');
       try {
         let state = s.seed >>> 0 || 1;
         const rand = (): number => {
@@ -124,9 +124,9 @@ describe('sparse episode detection', () => {
           return (state >>> 0) / 2 ** 32;
         };
         let probeIndex = 0;
-        NETWORKS.forEach((network, n) => {
+        for (const [n, network] of NETWORKS.entries()) {
           for (let p = 0; p < (s.probes[n] ?? 1); p += 1) {
-            const probe = addProbe(store, network, DAY);
+            const probe = await addProbe(store, network, DAY);
             const me = probeIndex;
             probeIndex += 1;
             const specs = [];
@@ -142,21 +142,21 @@ describe('sparse episode detection', () => {
                 else specs.push({ startMs: t, domain });
               }
             }
-            ingest(store, probe, specs);
+            await ingest(store, probe, specs);
           }
-        });
+        }
         const until = DAY + s.until * HOUR;
         const nowMs = DAY + s.now * HOUR;
         const options = { minAnomalyShare: s.rules.minShare, minProbes: s.rules.minProbes, minAnomalies: s.rules.minAnomalies, minClearMeasurements: s.rules.minClear, maxGapBuckets: s.rules.maxGap, evidenceLimit: s.rules.evidenceLimit, nowMs };
-        const sparse = detectEpisodes(store, { since: DAY, until, grain: s.grain, kinds: ['blocking'] }, options);
-        const dense = denseBlockingEpisodes(store, DAY, until, s.grain, nowMs, s.rules);
+        const sparse = await detectEpisodes(store, { since: DAY, until, grain: s.grain, kinds: ['blocking'] }, options);
+        const dense = await denseBlockingEpisodes(store, DAY, until, s.grain, nowMs, s.rules);
         expect(sparse).toEqual(dense);
         seen.episodes += sparse.length;
         seen.bridged += sparse.filter((e) => e.gapBuckets > 0).length;
         seen.ongoing += sparse.filter((e) => e.ongoing).length;
         seen.single += sparse.filter((e) => e.singleProbe).length;
       } finally {
-        store.close();
+        await store.close();
       }
     }), { numRuns: 25, seed: 20201206 });
     // The scenarios exercise every rule (fixed seed: the same ones each run).
@@ -166,7 +166,7 @@ describe('sparse episode detection', () => {
     expect(seen.single).toBeGreaterThan(0);
   });
 
-  it('uses the documented defaults', () => {
+  it('uses the documented defaults', async () => {
     expect(EPISODE_DEFAULTS).toMatchObject({ minAnomalyShare: 0.5, minProbes: 2, minAnomalies: 3, minClearMeasurements: 2, maxGapBuckets: 3 });
   });
 });
