@@ -33,15 +33,14 @@ export function storeEngineOf(spec: string): StoreEngine {
  * A database spec fit to print: a PostgreSQL URL's password (in the user
  * part, or a `password` / `sslpassword` parameter) becomes `***`; a file
  * path is returned as it is. Works on text, not a URL parser, so a URL that
- * does not parse (several hosts, a `/` in the password) is still redacted.
+ * does not parse (several hosts, a '/', '?' or '@' in the password) is still
+ * redacted: the user part is taken to end at the *last* '@', which may hide
+ * more than the password in an odd URL, never less.
  */
 export function redactDbUrl(spec: string): string {
   if (!ANY_URL.test(spec)) return spec;
   const schemeEnd = spec.indexOf('//') + 2;
-  const queryAt = spec.indexOf('?', schemeEnd);
-  const beforeQuery = queryAt === -1 ? spec.length : queryAt;
-  // The user part ends at the last '@' before the query: a password may hold '/' or '@'.
-  const at = spec.lastIndexOf('@', beforeQuery - 1);
+  const at = spec.lastIndexOf('@');
   let out = spec;
   if (at >= schemeEnd) {
     const userinfo = spec.slice(schemeEnd, at);

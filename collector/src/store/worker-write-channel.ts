@@ -157,6 +157,8 @@ export class WorkerWriteChannel implements WriteChannel {
         if (!ready) {
           if ('ready' in message) {
             ready = true;
+            // Idle, the thread does not keep the process alive; a write in flight does.
+            if (thread.pending.size === 0) worker.unref();
             resolve(thread);
           } else if ('fatal' in message) {
             reject(fromWireError(message.fatal));
@@ -183,7 +185,6 @@ export class WorkerWriteChannel implements WriteChannel {
         for (const p of thread.pending.values()) p.reject(new StoreError(`the SQLite writer thread stopped (${why}); this write may not have committed and was not acknowledged`, { cause: failure }));
         thread.pending.clear();
       });
-      worker.unref();
     });
   }
 

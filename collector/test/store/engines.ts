@@ -30,6 +30,8 @@ export interface EngineUnderTest {
   readonly skipReason: string | undefined;
   /** A new, empty store (its own database or schema), migrated to the latest version. */
   open(options?: OpenStoreOptions): Promise<Store>;
+  /** A spec (`--db` value) for a new, empty database that a CLI or a collector process opens itself. */
+  newSpec(): Promise<string>;
   /**
    * The database spec a store was opened on, to open it again (reopening,
    * durability) or hand to a CLI (`--db`). Only for stores this engine opened.
@@ -88,6 +90,7 @@ export function storeEngines(label: string): EngineUnderTest[] {
     return {
       name: factory.name,
       skipReason: UNAVAILABLE.get(factory.name),
+      newSpec: async () => (await started()).newSpec(),
       open: async (options) => {
         const spec = await (await started()).newSpec();
         const store = await openStore(spec, options);
