@@ -19,6 +19,17 @@ export interface GroupCommitOptions {
    * the same round of socket reads shares one transaction, adding no delay.
    */
   readonly maxDelayMs?: number;
+  /**
+   * Measurements queued behind the commit in flight from which ingest stops
+   * reading the probes' sockets (default: maxMeasurements, one full group).
+   * The store commits off the event loop, so without this the event loop
+   * would read and decode everything the probes have in flight into memory
+   * while a commit runs; with it the rest waits in the kernel's socket
+   * buffers, as it did when commits blocked the event loop.
+   */
+  readonly highWaterMeasurements?: number;
+  /** Called with true when the queue reaches the high-water mark, with false once it is below half of it. */
+  readonly onPressure?: (high: boolean) => void;
 }
 
 interface Pending {
@@ -52,6 +63,9 @@ export class GroupCommitter {
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** True while a group's commit is in flight. */
   #committing = false;
+  readonly #highWater: number;
+  readonly #onPressure: ((high: boolean) => void) | undefined;
+  #pressed = false;
   #idle: Array<() => void> = [];
 
   constructor(store: IngestStore, metrics: IngestMetrics, options: GroupCommitOptions = {}) {
@@ -60,6 +74,20 @@ export class GroupCommitter {
     this.#maxBatches = Math.max(1, options.maxBatches ?? 1_000);
     this.#maxMeasurements = Math.max(1, options.maxMeasurements ?? 10_000);
     this.#maxDelayMs = Math.max(0, options.maxDelayMs ?? 0);
+    this.#highWater = Math.max(1, options.highWaterMeasurements ?? this.#maxMeasurements);
+    this.#onPressure = options.onPressure;
+  }
+
+  /** True while the queue is over its high-water mark (ingest pauses reading). */
+  get pressed(): boolean {
+    return this.#pressed;
+  }
+
+  #pressure(): void {
+    const high = this.#pressed ? this.#queued >= this.#highWater / 2 : this.#queued >= this.#highWater;
+    if (high === this.#pressed) return;
+    this.#pressed = high;
+    this.#onPressure?.(high);
   }
 
   /** Number of batches waiting for the next commit (the one in flight not included). */
@@ -74,9 +102,11 @@ export class GroupCommitter {
       this.#queued += batch.measurements.length;
       // A full group commits now (if none is in flight); the rest at the
       // next turn, with whatever else arrives.
-      if (this.#committing) return;
-      if (this.#queue.length >= this.#maxBatches || this.#queued >= this.#maxMeasurements) this.#next();
-      else this.#schedule();
+      if (!this.#committing) {
+        if (this.#queue.length >= this.#maxBatches || this.#queued >= this.#maxMeasurements) this.#next();
+        else this.#schedule();
+      }
+      this.#pressure();
     });
   }
 
@@ -107,7 +137,9 @@ export class GroupCommitter {
       measurements += n;
     }
     this.#queued -= measurements;
-    return this.#queue.splice(0, count);
+    const group = this.#queue.splice(0, count);
+    this.#pressure();
+    return group;
   }
 
   /** Start committing the next group, or report idle. */

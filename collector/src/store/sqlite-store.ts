@@ -134,14 +134,14 @@ export class SqliteStore implements Store {
 
   async commitBatches(batches: readonly IncomingBatch[]): Promise<CommitResult[]> {
     if (batches.length === 0) return [];
-    const job = packBatches(batches);
+    const job = packBatches(batches, this.#writes.buffers);
     const outcomes = await this.#writes.run('commitBatches', [job], [job.bytes.buffer as ArrayBuffer]);
     return batches.map((batch, i): CommitResult => splitIds(batch.measurements.map((m) => m.id), outcomes[i] ?? []));
   }
 
   async importMeasurements(items: readonly ImportedMeasurement[]): Promise<CommitResult> {
     if (items.length === 0) return { stored: [], duplicates: [] };
-    const job = packImports(items);
+    const job = packImports(items, this.#writes.buffers);
     const duplicates = await this.#writes.run('importMeasurements', [job], [job.bytes.buffer as ArrayBuffer]);
     return splitIds(items.map((i) => i.id), duplicates);
   }

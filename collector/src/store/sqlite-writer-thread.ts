@@ -40,9 +40,9 @@ if (commits === undefined) {
     if (req.op === 'close') {
       try {
         commits.close();
-        reply = { id: req.id, ok: true, value: undefined };
+        reply = { id: req.id, ok: true, value: undefined, returned: [] };
       } catch (err) {
-        reply = { id: req.id, ok: false, error: toWireError(err) };
+        reply = { id: req.id, ok: false, error: toWireError(err), returned: [] };
       }
       port.postMessage(reply);
       port.close();
@@ -50,15 +50,18 @@ if (commits === undefined) {
     }
     if (req.op === 'crash') process.exit(70); // test hook: as a fatal error would end the thread
     if (!WRITE_OPS.includes(req.op as WriteOp)) {
-      port.postMessage({ id: req.id, ok: false, error: { code: 'STEPPE_ERR_INTERNAL', message: `unknown writer operation ${String(req.op)}` } });
+      port.postMessage({ id: req.id, ok: false, error: { code: 'STEPPE_ERR_INTERNAL', message: `unknown writer operation ${String(req.op)}` }, returned: [] });
       return;
     }
+    // The job's buffer goes back with the answer, for the next job (write-job.ts,
+    // JobBuffers): the transaction is over, nothing refers to it any more.
+    const returned = req.transfer ?? [];
     try {
       const value = runWriteOp(commits, req.op as WriteOp, req.args as never);
-      reply = { id: req.id, ok: true, value };
+      reply = { id: req.id, ok: true, value, returned };
     } catch (err) {
-      reply = { id: req.id, ok: false, error: toWireError(err) };
+      reply = { id: req.id, ok: false, error: toWireError(err), returned };
     }
-    port.postMessage(reply);
+    port.postMessage(reply, returned as ArrayBuffer[]);
   });
 }

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { CommitOptions, WriteOp, WriteOps } from './sqlite-commits.js';
 import { StoreError } from './store-error.js';
 import { type WireError, type WriteChannel, fromWireError } from './write-channel.js';
-import { WRITER_PROTOCOL } from './write-job.js';
+import { JobBuffers, WRITER_PROTOCOL } from './write-job.js';
 
 /** What the writer thread is started with. */
 export interface WriterConfig extends CommitOptions {
@@ -18,12 +18,14 @@ export interface WriterRequest {
   readonly id: number;
   readonly op: WriteOp | 'close' | 'crash';
   readonly args: readonly unknown[];
+  /** The buffers of `args` transferred with it; the answer hands them back. */
+  readonly transfer: readonly ArrayBuffer[];
 }
 
-/** The writer thread's answer to one request. */
+/** The writer thread's answer to one request, with the request's buffers. */
 export type WriterReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: WireError };
+  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly returned: readonly ArrayBuffer[] }
+  | { readonly id: number; readonly ok: false; readonly error: WireError; readonly returned: readonly ArrayBuffer[] };
 
 /** The first message of a writer thread. */
 type WriterHello = { readonly ready: true } | { readonly fatal: WireError };
@@ -37,6 +39,8 @@ interface Thread {
   readonly worker: Worker;
   readonly pending: Map<number, PendingWrite>;
   alive: boolean;
+  /** Closing: the thread keeps the process alive until it has exited. */
+  closing: boolean;
 }
 
 /** Crashes within CRASH_WINDOW_MS after which the writer is not restarted: the store is unhealthy. */
@@ -67,6 +71,7 @@ function writerScript(): URL {
  */
 export class WorkerWriteChannel implements WriteChannel {
   readonly kind = 'thread';
+  readonly buffers = new JobBuffers();
   readonly #script: URL;
   readonly #config: WriterConfig;
   #current: Promise<Thread> | undefined;
@@ -112,6 +117,8 @@ export class WorkerWriteChannel implements WriteChannel {
       return; // never started: nothing to close
     }
     if (!thread.alive) return;
+    thread.closing = true;
+    thread.worker.ref();
     const exited = new Promise<void>((resolve) => thread.worker.once('exit', () => resolve()));
     try {
       await this.#post(thread, 'close', [], []);
@@ -132,7 +139,7 @@ export class WorkerWriteChannel implements WriteChannel {
       const id = this.#nextId++;
       thread.pending.set(id, { resolve, reject });
       if (thread.pending.size === 1) thread.worker.ref();
-      const request: WriterRequest = { id, op, args };
+      const request: WriterRequest = { id, op, args, transfer };
       thread.worker.postMessage(request, transfer as ArrayBuffer[]);
     });
   }
@@ -151,7 +158,7 @@ export class WorkerWriteChannel implements WriteChannel {
   #start(): Promise<Thread> {
     return new Promise<Thread>((resolve, reject) => {
       const worker = new Worker(this.#script, { workerData: this.#config });
-      const thread: Thread = { worker, pending: new Map(), alive: true };
+      const thread: Thread = { worker, pending: new Map(), alive: true, closing: false };
       let ready = false;
       worker.on('message', (message: WriterReply | WriterHello) => {
         if (!ready) {
@@ -169,7 +176,8 @@ export class WorkerWriteChannel implements WriteChannel {
         const p = thread.pending.get(message.id);
         if (p === undefined) return;
         thread.pending.delete(message.id);
-        if (thread.pending.size === 0) worker.unref();
+        if (thread.pending.size === 0 && !thread.closing) worker.unref();
+        for (const b of message.returned ?? []) this.buffers.give(b);
         if (message.ok) p.resolve(message.value);
         else p.reject(fromWireError(message.error));
       });

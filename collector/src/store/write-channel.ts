@@ -1,6 +1,7 @@
 import { type ErrorCode, ERROR_CODES, InvalidArgumentError, SteppeError } from '@steppe/shared';
 import type { SqliteCommits, WriteOp, WriteOps } from './sqlite-commits.js';
 import { StoreError } from './store-error.js';
+import { JobBuffers } from './write-job.js';
 
 /**
  * How the SQLite store reaches its one writing connection: a worker thread
@@ -12,6 +13,8 @@ import { StoreError } from './store-error.js';
 export interface WriteChannel {
   /** 'thread' when writes run on a worker thread. */
   readonly kind: 'thread' | 'inline';
+  /** Where jobs are packed: `run` gives each transferred buffer back here once the writer is done with it. */
+  readonly buffers: JobBuffers;
   /**
    * Run one write. Resolves once it committed (durably, for a file);
    * rejects with StoreError (STEPPE_ERR_STORAGE) or InvalidArgumentError.
@@ -57,6 +60,7 @@ export function fromWireError(e: WireError): SteppeError {
  */
 export class InlineWriteChannel implements WriteChannel {
   readonly kind = 'inline';
+  readonly buffers = new JobBuffers();
   readonly #commits: SqliteCommits;
   #closed = false;
 
@@ -68,12 +72,14 @@ export class InlineWriteChannel implements WriteChannel {
     return !this.#closed;
   }
 
-  run<K extends WriteOp>(op: K, args: Parameters<WriteOps[K]>): Promise<ReturnType<WriteOps[K]>> {
+  run<K extends WriteOp>(op: K, args: Parameters<WriteOps[K]>, transfer: readonly ArrayBuffer[] = []): Promise<ReturnType<WriteOps[K]>> {
     if (this.#closed) return Promise.reject(new StoreError('the store is closed'));
     try {
       return Promise.resolve(runWriteOp(this.#commits, op, args));
     } catch (err) {
       return Promise.reject(err instanceof SteppeError ? err : fromWireError(toWireError(err)));
+    } finally {
+      for (const b of transfer) this.buffers.give(b);
     }
   }
 

@@ -109,13 +109,50 @@ export interface ImportJob {
 /** Per batch of a BatchJob: indexes of the measurements that were already stored. */
 export type BatchOutcome = readonly number[];
 
+/** Free buffers kept for reuse. */
+const MAX_FREE_BUFFERS = 2;
+/** Buffers are allocated in whole MiB, so one serves groups of similar size. */
+const BUFFER_STEP = 2 ** 20;
+
+/**
+ * The buffers jobs are packed into, reused: the writer hands each back with
+ * its answer. Fresh memory costs a page fault per 4 KiB page on first touch
+ * — on the benchmark VM ~20 ns per byte, 30 times the copy itself, which made
+ * packing a 45 MB group cost a second (bench/ingest/RESULTS.md) — while a
+ * buffer already touched is copied into at memory speed. At most
+ * MAX_FREE_BUFFERS are kept (one job commits while the next is packed).
+ */
+export class JobBuffers {
+  #free: ArrayBuffer[] = [];
+
+  /** A view of `size` bytes over a free buffer large enough, or a new one. */
+  take(size: number): Uint8Array {
+    let best = -1;
+    this.#free.forEach((b, i) => {
+      if (b.byteLength >= size && (best === -1 || b.byteLength < (this.#free[best]?.byteLength ?? Infinity))) best = i;
+    });
+    const buffer = best === -1 ? new ArrayBuffer(Math.max(BUFFER_STEP, Math.ceil(size / BUFFER_STEP) * BUFFER_STEP)) : this.#free.splice(best, 1)[0];
+    return new Uint8Array(buffer ?? new ArrayBuffer(size), 0, size);
+  }
+
+  /** A buffer the writer is done with. */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0) return; // detached: it went elsewhere
+    this.#free.push(buffer);
+    if (this.#free.length > MAX_FREE_BUFFERS) {
+      this.#free.sort((a, b) => b.byteLength - a.byteLength);
+      this.#free.length = MAX_FREE_BUFFERS;
+    }
+  }
+}
+
 /** Copies byte fields into one buffer of a size known in advance. */
 class BytePacker {
   readonly bytes: Uint8Array;
   #at = 0;
 
-  constructor(total: number) {
-    this.bytes = new Uint8Array(total);
+  constructor(total: number, buffers: JobBuffers | undefined) {
+    this.bytes = buffers === undefined ? new Uint8Array(total) : buffers.take(total);
   }
 
   add(data: Uint8Array): Span {
@@ -131,14 +168,14 @@ function plainNetwork(n: ProbeNetwork): ProbeNetwork {
   return { asn: n.asn, cc: n.cc, networkName: n.networkName };
 }
 
-/** Pack batches for the writer; `bytes.buffer` is the one buffer to transfer. */
-export function packBatches(batches: readonly IncomingBatch[]): BatchJob {
+/** Pack batches for the writer; `bytes.buffer` is the one buffer to transfer (taken from `buffers` when given). */
+export function packBatches(batches: readonly IncomingBatch[], buffers?: JobBuffers): BatchJob {
   let total = 0;
   for (const b of batches) {
     total += b.header.byteLength + b.signature.byteLength;
     for (const m of b.measurements) total += m.id.byteLength + m.raw.byteLength;
   }
-  const packer = new BytePacker(total);
+  const packer = new BytePacker(total, buffers);
   const packed = batches.map((b): PackedBatch => ({
     probeId: b.probeId,
     sequence: b.sequence,
@@ -152,10 +189,10 @@ export function packBatches(batches: readonly IncomingBatch[]): BatchJob {
 }
 
 /** Pack imported measurements for the writer. */
-export function packImports(items: readonly ImportedMeasurement[]): ImportJob {
+export function packImports(items: readonly ImportedMeasurement[], buffers?: JobBuffers): ImportJob {
   let total = 0;
   for (const i of items) total += i.id.byteLength + i.raw.byteLength + (i.original?.byteLength ?? 0);
-  const packer = new BytePacker(total);
+  const packer = new BytePacker(total, buffers);
   const packed = items.map((i): PackedImport => ({
     id: packer.add(i.id),
     raw: packer.add(i.raw),
