@@ -6,7 +6,7 @@ import { EventTable } from './sqlite-events.js';
 import { MeasurementWriter, type MeasurementRow, asBuffer } from './sqlite-writer.js';
 import { StoreError } from './store-error.js';
 import type { AnalysisUpdate, EventInput, MeasurementSource, ProbeNetwork, ProbeRegistration, StoredEvent } from './store.js';
-import { type BatchJob, type BatchOutcome, type ImportJob, type MeasurementFacts, spanOf } from './write-job.js';
+import { type BatchJob, type BatchOutcome, type ImportJob, type MeasurementFacts, measurementAt, spanOf } from './write-job.js';
 
 /** What the write side needs to know besides the connection. */
 export interface CommitOptions {
@@ -160,29 +160,32 @@ export class SqliteCommits {
     const bytes = job.bytes;
     return this.#write(() => {
       const deltas = new RollupDeltas(this.#lateAfterMs);
+      let next = 0;
       const outcomes = job.batches.map((batch): BatchOutcome => {
+        const first = next;
+        next += batch.count;
         const probeRef = this.#probeRef(batch.probeId);
         if (probeRef === undefined) throw new StoreError(`probe ${batch.probeId} is not registered; register it before committing its batches`);
         let batchRef: number | null = null;
         const duplicates: number[] = [];
-        batch.measurements.forEach((m, index) => {
-          const id = spanOf(bytes, m.id);
+        for (let index = 0; index < batch.count; index += 1) {
+          const m = measurementAt(job, first + index);
           if (batchRef === null) {
             // The batch row is written with its first new measurement only: a
             // resent batch of duplicates leaves no trace.
-            if (this.#statements.exists.get(asBuffer(id)) !== undefined) {
+            if (this.#statements.exists.get(asBuffer(m.id)) !== undefined) {
               duplicates.push(index);
-              return;
+              continue;
             }
             batchRef = Number(this.#statements.insertBatch.run(probeRef, batch.sequence, asBuffer(spanOf(bytes, batch.header)), asBuffer(spanOf(bytes, batch.signature)), batch.receivedMs).lastInsertRowid);
           }
-          const row = measurementRow(m.facts, id, probeRef, batch.receivedMs, batch.network, batchRef, 'steppe', { reportId: null, ooni: null });
-          if (this.#writer.insert(row, spanOf(bytes, m.raw), null) === undefined) {
+          const row = measurementRow(m.facts, m.id, probeRef, batch.receivedMs, batch.network, batchRef, 'steppe', { reportId: null, ooni: null });
+          if (this.#writer.insert(row, m.raw, null) === undefined) {
             duplicates.push(index);
-            return;
+            continue;
           }
           deltas.add(row, 1);
-        });
+        }
         return duplicates;
       });
       this.#writer.applyDeltas(deltas);

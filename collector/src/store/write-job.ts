@@ -19,7 +19,7 @@ import type { ImportedMeasurement, IncomingBatch, MeasurementRecord, ProbeNetwor
  */
 
 /** Bumped whenever a message shape changes: the writer refuses a caller of another version (a stale build). */
-export const WRITER_PROTOCOL = 1;
+export const WRITER_PROTOCOL = 2;
 
 /** [offset, length] of a byte field in a job's buffer. */
 export type Span = readonly [number, number];
@@ -67,14 +67,7 @@ export function measurementFacts(m: Measurement): MeasurementFacts {
   };
 }
 
-/** One measurement of a packed batch. */
-export interface PackedMeasurement {
-  readonly id: Span;
-  readonly raw: Span;
-  readonly facts: MeasurementFacts;
-}
-
-/** One batch, packed. */
+/** One batch, packed: its measurements are `count` consecutive entries of the job's columns. */
 export interface PackedBatch {
   readonly probeId: string;
   readonly sequence: number;
@@ -82,13 +75,63 @@ export interface PackedBatch {
   readonly network: ProbeNetwork;
   readonly header: Span;
   readonly signature: Span;
-  readonly measurements: readonly PackedMeasurement[];
+  readonly count: number;
 }
 
-/** commitBatches' job: batches and the buffer their spans point into. */
+/** Text columns of a measurement, in this order, in `MeasurementColumns.text`. */
+const TEXT_FIELDS = ['domain', 'input', 'categoryCode', 'testName', 'testVersion', 'verdict', 'blockingType', 'failure', 'fingerprintId'] as const;
+const FLAG_ANOMALY = 1;
+const FLAG_CONFIRMED = 2;
+
+/**
+ * The measurements of a job column by column. Structured cloning writes
+ * every property name of every object it copies, so a job of 10,000
+ * measurements as objects cost ~7 µs each to send and as much to receive
+ * (bench/ingest/RESULTS.md); as a few flat arrays it is a fraction of that,
+ * and the writer's heap holds a handful of arrays instead of 30,000 objects.
+ */
+export interface MeasurementColumns {
+  /** Per measurement: id offset, id length, raw offset, raw length in the job's bytes. */
+  readonly spans: Float64Array;
+  readonly startMs: Float64Array;
+  /** FLAG_ANOMALY | FLAG_CONFIRMED. */
+  readonly flags: Uint8Array;
+  /** TEXT_FIELDS.length entries per measurement (failure and fingerprintId may be null). */
+  readonly text: (string | null)[];
+}
+
+/** commitBatches' job: batches, their measurements' columns, and the buffer the spans point into. */
 export interface BatchJob {
   readonly bytes: Uint8Array;
   readonly batches: readonly PackedBatch[];
+  readonly measurements: MeasurementColumns;
+}
+
+/** The i-th measurement of a job: its id and bytes (views of the job's buffer) and columns. */
+export function measurementAt(job: BatchJob, i: number): { readonly id: Uint8Array; readonly raw: Uint8Array; readonly facts: MeasurementFacts } {
+  const c = job.measurements;
+  const s = i * 4;
+  const t = i * TEXT_FIELDS.length;
+  const text = (k: number): string => c.text[t + k] ?? '';
+  const flags = c.flags[i] ?? 0;
+  return {
+    id: job.bytes.subarray(c.spans[s] ?? 0, (c.spans[s] ?? 0) + (c.spans[s + 1] ?? 0)),
+    raw: job.bytes.subarray(c.spans[s + 2] ?? 0, (c.spans[s + 2] ?? 0) + (c.spans[s + 3] ?? 0)),
+    facts: {
+      startMs: c.startMs[i] ?? 0,
+      domain: text(0),
+      input: text(1),
+      categoryCode: text(2),
+      testName: text(3),
+      testVersion: text(4),
+      verdict: text(5),
+      blockingType: text(6),
+      failure: c.text[t + 7] ?? null,
+      fingerprintId: c.text[t + 8] ?? null,
+      anomaly: (flags & FLAG_ANOMALY) !== 0,
+      confirmed: (flags & FLAG_CONFIRMED) !== 0,
+    },
+  };
 }
 
 /** One imported measurement, packed: the byte fields as spans, the rest as given. */
@@ -176,16 +219,27 @@ export function packBatches(batches: readonly IncomingBatch[], buffers?: JobBuff
     for (const m of b.measurements) total += m.id.byteLength + m.raw.byteLength;
   }
   const packer = new BytePacker(total, buffers);
-  const packed = batches.map((b): PackedBatch => ({
-    probeId: b.probeId,
-    sequence: b.sequence,
-    receivedMs: b.receivedMs,
-    network: plainNetwork(b.network),
-    header: packer.add(b.header),
-    signature: packer.add(b.signature),
-    measurements: b.measurements.map((m) => ({ id: packer.add(m.id), raw: packer.add(m.raw), facts: measurementFacts(m.decoded) })),
-  }));
-  return { bytes: packer.bytes, batches: packed };
+  const n = batches.reduce((sum, b) => sum + b.measurements.length, 0);
+  const columns: MeasurementColumns = { spans: new Float64Array(n * 4), startMs: new Float64Array(n), flags: new Uint8Array(n), text: new Array<string | null>(n * TEXT_FIELDS.length) };
+  let i = 0;
+  const packed = batches.map((b): PackedBatch => {
+    const header = packer.add(b.header);
+    const signature = packer.add(b.signature);
+    for (const m of b.measurements) {
+      const id = packer.add(m.id);
+      const raw = packer.add(m.raw);
+      columns.spans.set([id[0], id[1], raw[0], raw[1]], i * 4);
+      const f = measurementFacts(m.decoded);
+      columns.startMs[i] = f.startMs;
+      columns.flags[i] = (f.anomaly ? FLAG_ANOMALY : 0) | (f.confirmed ? FLAG_CONFIRMED : 0);
+      TEXT_FIELDS.forEach((field, k) => {
+        columns.text[i * TEXT_FIELDS.length + k] = f[field];
+      });
+      i += 1;
+    }
+    return { probeId: b.probeId, sequence: b.sequence, receivedMs: b.receivedMs, network: plainNetwork(b.network), header, signature, count: b.measurements.length };
+  });
+  return { bytes: packer.bytes, batches: packed, measurements: columns };
 }
 
 /** Pack imported measurements for the writer. */
