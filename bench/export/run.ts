@@ -83,12 +83,12 @@ function measurement(probeId: string, i: number): MeasurementProps {
   };
 }
 
-function seed(store: SqliteStore, count: number, batchSize: number): void {
+async function seed(store: SqliteStore, count: number, batchSize: number): Promise<void> {
   const probes = Array.from({ length: 20 }, () => {
     const keys = generateSigningKeyPair();
     return { keys, probeId: probeIdFromPublicKey(keys.publicKey) };
   });
-  for (const p of probes) store.registerProbe(p.probeId, p.keys.publicKey, SUMMIT_MS, { asn: 9198, cc: 'KZ', networkName: 'JSC Kazakhtelecom' });
+  for (const p of probes) await store.registerProbe(p.probeId, p.keys.publicKey, SUMMIT_MS, { asn: 9198, cc: 'KZ', networkName: 'JSC Kazakhtelecom' });
   let i = 0;
   let sequence = 0;
   while (i < count) {
@@ -98,7 +98,7 @@ function seed(store: SqliteStore, count: number, batchSize: number): void {
     const raws: Uint8Array[] = [];
     for (let k = 0; k < batchSize && i < count; k += 1, i += 1) raws.push(encodeMeasurement(measurement(probe.probeId, i)));
     const batch = sealBatch({ keys: probe.keys, probeId: probe.probeId, sequence, createdMs: SUMMIT_MS, measurements: raws });
-    store.commitBatches([{
+    await store.commitBatches([{
       probeId: probe.probeId,
       sequence,
       header: batch.header ?? new Uint8Array(),
@@ -148,19 +148,19 @@ async function run(label: string, fn: (counter: { bytes: number }) => Promise<nu
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'steppe-export-bench-'));
-const store = openSqliteStore(values.db ?? join(dir, 'bench.db'), { cacheMiB: 256 });
+const store = await openSqliteStore(values.db ?? join(dir, 'bench.db'), { cacheMiB: 256 });
 try {
   if (values.db === undefined) {
     const t = performance.now();
-    seed(store, Number(values.seed), Number(values.batch));
+    await seed(store, Number(values.seed), Number(values.batch));
     process.stdout.write(`seeded ${values.seed} signed measurements in batches of ${values.batch} (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
   }
-  const total = store.countMeasurements({});
+  const total = await store.countMeasurements({});
   const limit = Math.min(total, Number(values.limit));
   // Take the first `limit` measurements by time.
   let until = Number.MAX_SAFE_INTEGER;
   let k = 0;
-  for (const r of store.iterateRecords({}, { order: 'asc', pageSize: 10_000 })) {
+  for await (const r of store.iterateRecords({}, { order: 'asc', pageSize: 10_000 })) {
     if ((k += 1) > limit) {
       until = r.startMs;
       break;
@@ -172,7 +172,7 @@ try {
 
   await run('store rows + exact bytes + proofs only', async () => {
     let n = 0;
-    for (const row of store.iterateMeasurements(filter, { order: 'asc', pageSize: 2000, withProofs: true })) if (row.raw.length > 0) n += 1;
+    for await (const row of store.iterateMeasurements(filter, { order: 'asc', pageSize: 2000, withProofs: true })) if (row.raw.length > 0) n += 1;
     return n;
   });
   // What the HTTP routes stream (exportChunks / exportChunksParallel), and
@@ -221,6 +221,6 @@ try {
     return result.manifest.row_count;
   });
 } finally {
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

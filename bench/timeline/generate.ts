@@ -16,15 +16,15 @@ const { values } = parseArgs({ options: {
 const count = Number(values.count);
 const start = Date.UTC(2020, 11, 1);
 const p = plan(count, Number(values.days), start, Number(values.probes), Number(values.seed));
-const store = openSqliteStore(values.db);
-for (const probe of p.probes) store.registerProbe(probe.probeId, probe.keys.publicKey, start, probe.network);
+const store = await openSqliteStore(values.db);
+for (const probe of p.probes) await store.registerProbe(probe.probeId, probe.keys.publicKey, start, probe.network);
 let done = 0;
 let commitMs = 0;
 let lastReport = 0;
 const t0 = performance.now();
 for (const group of batches(p, count, Number(values.seed))) {
   const c0 = performance.now();
-  const results = store.commitBatches(group);
+  const results = await store.commitBatches(group);
   commitMs += performance.now() - c0;
   for (const r of results) done += r.stored.length;
   if (done - lastReport >= 500_000 || done >= count) {
@@ -33,7 +33,7 @@ for (const group of batches(p, count, Number(values.seed))) {
     process.stdout.write(`${done} stored, ${Math.round(done / wall)}/s overall, ${Math.round(done / (commitMs / 1000))}/s inside commitBatches\n`);
   }
 }
-store.close();
+await store.close();
 const size = (f: string): number => { try { return statSync(f).size; } catch { return 0; } };
 const bytes = size(values.db) + size(`${values.db}-wal`);
 process.stdout.write(`done: ${done} measurements, ${(bytes / 2 ** 30).toFixed(2)} GiB, ${Math.round(bytes / done)} B/measurement, commit ${Math.round(done / (commitMs / 1000))}/s\n`);

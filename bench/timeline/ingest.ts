@@ -22,14 +22,14 @@ const start = Date.UTC(2020, 11, 1);
 const p = plan(count, count / 10_000_000 * 30, start, 300, 7);
 const all: IncomingBatch[] = [];
 for (const g of batches(p, count, 7)) all.push(...g);
-const store = openSqliteStore(values.db);
-for (const probe of p.probes) store.registerProbe(probe.probeId, probe.keys.publicKey, start, probe.network);
+const store = await openSqliteStore(values.db);
+for (const probe of p.probes) await store.registerProbe(probe.probeId, probe.keys.publicKey, start, probe.network);
 let stored = 0;
 const t0 = performance.now();
 for (let i = 0; i < all.length; i += group) {
-  for (const r of store.commitBatches(all.slice(i, i + group))) stored += r.stored.length;
+  for (const r of await store.commitBatches(all.slice(i, i + group))) stored += r.stored.length;
 }
 const seconds = (performance.now() - t0) / 1000;
-store.close();
+await store.close();
 const perBatch = count / all.length;
 process.stdout.write(`${stored} measurements in ${all.length} batches (${perBatch.toFixed(0)}/batch), ${group} batches per commit: ${Math.round(stored / seconds)} measurements/s, ${Math.round(all.length / group / seconds)} commits/s\n`);

@@ -30,10 +30,10 @@ const runs = Number(values.runs);
 const start = Date.UTC(2020, 11, 1);
 const end = start + 30 * 86_400_000;
 const opened = performance.now();
-const store = openSqliteStore(values.db, { cacheMiB: 256 });
-process.stdout.write(`open (incl. pending migrations): ${(performance.now() - opened).toFixed(0)} ms, schema version ${store.schemaVersion()}\n`);
+const store = await openSqliteStore(values.db, { cacheMiB: 256 });
+process.stdout.write(`open (incl. pending migrations): ${(performance.now() - opened).toFixed(0)} ms, schema version ${await store.schemaVersion()}\n`);
 
-async function measure(label: string, fn: () => number | Promise<number>): Promise<void> {
+async function measure(label: string, fn: () => Promise<number>): Promise<void> {
   const times: number[] = [];
   let size = 0;
   const cold = performance.now();
@@ -49,28 +49,28 @@ async function measure(label: string, fn: () => number | Promise<number>): Promi
   process.stdout.write(`${label}: first ${coldMs.toFixed(1)} ms, median ${q(0.5)} ms, p90 ${q(0.9)} ms (${size} items; load ${(loadavg()[0] ?? 0).toFixed(1)})\n`);
 }
 
-const total = store.countMeasurements({});
+const total = await store.countMeasurements({});
 const bytes = statSync(values.db).size;
 process.stdout.write(`database: ${total} measurements, ${(bytes / 2 ** 30).toFixed(2)} GiB\n`);
 
-await measure('timeline 30 d hourly, www.facebook.com, one strip per ASN', () => {
-  const tl = buildTimeline(store, { since: start, until: end, grain: '1h', split: 'asn', domains: ['www.facebook.com'] });
+await measure('timeline 30 d hourly, www.facebook.com, one strip per ASN', async () => {
+  const tl = await buildTimeline(store, { since: start, until: end, grain: '1h', split: 'asn', domains: ['www.facebook.com'] });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
-await measure('timeline 30 d hourly, www.facebook.com, all ASNs in one strip', () => {
-  const tl = buildTimeline(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] });
+await measure('timeline 30 d hourly, www.facebook.com, all ASNs in one strip', async () => {
+  const tl = await buildTimeline(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
-await measure('timeline 30 d daily, all 60 domains × all ASNs', () => {
-  const tl = buildTimeline(store, { since: start, until: end, grain: '1d', split: 'domain_asn' });
+await measure('timeline 30 d daily, all 60 domains × all ASNs', async () => {
+  const tl = await buildTimeline(store, { since: start, until: end, grain: '1d', split: 'domain_asn' });
   return tl.series.reduce((s, x) => s + x.buckets.length, 0);
 });
 await measure('episodes 30 d hourly, www.facebook.com, all ASNs (+ shutdowns)', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'] }, { nowMs: end })).length);
 await measure('episodes 30 d hourly, blocking only, www.facebook.com', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com'], kinds: ['blocking'] }, { nowMs: end })).length);
 await measure('episodes 30 d hourly, all domains and ASNs', async () => (await detectEpisodes(store, { since: start, until: end, grain: '1h' }, { nowMs: end })).length);
 await measure('episodes 1 day at 5 min, www.facebook.com', async () => (await detectEpisodes(store, { since: start + 5 * 86_400_000, until: start + 6 * 86_400_000, grain: '5m', domains: ['www.facebook.com'] }, { nowMs: end })).length);
-await measure('list 100 newest, domain + ASN filter', () => store.queryMeasurements({ domains: ['www.facebook.com'], probeAsns: [9198] }, { limit: 100 }).results.length);
-await measure('list 100, input filter', () => store.queryMeasurements({ inputs: ['https://site30.example.kz/'] }, { limit: 100 }).results.length);
+await measure('list 100 newest, domain + ASN filter', async () => (await store.queryMeasurements({ domains: ['www.facebook.com'], probeAsns: [9198] }, { limit: 100 })).results.length);
+await measure('list 100, input filter', async () => (await store.queryMeasurements({ inputs: ['https://site30.example.kz/'] }, { limit: 100 })).results.length);
 
 const episodes = await detectEpisodes(store, { since: start, until: end, grain: '1h', domains: ['www.facebook.com', 'www.instagram.com', 'www.youtube.com', 'site01.example.kz'] }, { nowMs: end });
 for (const e of episodes) {
@@ -101,35 +101,35 @@ async function exportFigure(label: string, fn: () => Promise<{ rows: number; byt
 }
 
 // The first `count` measurements from day 10 on, as a time filter.
-function firstRows(count: number): { since: number; until: number } {
+async function firstRows(count: number): Promise<{ since: number; until: number }> {
   const since = start + 10 * 86_400_000;
   let k = 0;
-  for (const r of store.iterateRecords({ since }, { pageSize: 10_000 })) {
+  for await (const r of store.iterateRecords({ since }, { pageSize: 10_000 })) {
     if ((k += 1) > count) return { since, until: r.startMs };
   }
   return { since, until: end };
 }
-const filter = firstRows(Number(values.export));
-const small = firstRows(Number(values['export-reference']));
+const filter = await firstRows(Number(values.export));
+const small = await firstRows(Number(values['export-reference']));
 const plan = measurementJsonPlan();
 if (plan instanceof UnsupportedSchemaError) throw plan;
 
-await exportFigure('export, store only (rows + exact bytes + proofs)', () => {
+await exportFigure('export, store only (rows + exact bytes + proofs)', async () => {
   let rows = 0;
   let bytes = 0;
-  for (const m of store.iterateMeasurements(filter, { pageSize: 2000, withProofs: true })) {
+  for await (const m of store.iterateMeasurements(filter, { pageSize: 2000, withProofs: true })) {
     rows += 1;
     bytes += m.raw.length;
   }
   return { rows, bytes };
 });
 for (const omitDefaults of [false, true]) {
-  await exportFigure(`measurement JSON only (store + transcoder${omitDefaults ? ', defaults omitted' : ', = JSON.stringify(measurementToJson)'})`, () => {
+  await exportFigure(`measurement JSON only (store + transcoder${omitDefaults ? ', defaults omitted' : ', = JSON.stringify(measurementToJson)'})`, async () => {
     const t = new MeasurementTranscoder(plan, { omitDefaults });
     const out = new ByteWriter();
     let rows = 0;
     let bytes = 0;
-    for (const m of store.iterateMeasurements(filter, { pageSize: 2000 })) {
+    for await (const m of store.iterateMeasurements(filter, { pageSize: 2000 })) {
       if (!t.writeMeasurementJson(out, m.raw)) throw new Error('transcoder gave up on a stored measurement');
       out.byte(10);
       rows += 1;
@@ -138,10 +138,10 @@ for (const omitDefaults of [false, true]) {
     return { rows, bytes: bytes + out.take().length };
   });
 }
-await exportFigure('JSONL export (Steppe schema, compact proofs), main thread: exportChunks', () => {
+await exportFigure('JSONL export (Steppe schema, compact proofs), main thread: exportChunks', async () => {
   const counter = newCounter();
   let bytes = 0;
-  for (const chunk of exportChunks(store, filter, 'jsonl', counter)) bytes += chunk.length;
+  for await (const chunk of exportChunks(store, filter, 'jsonl', counter)) bytes += chunk.length;
   return { rows: counter.rows, bytes };
 });
 for (const workers of [1, 2]) {
@@ -155,10 +155,10 @@ for (const workers of [1, 2]) {
   await pool.close();
 }
 // Before: the reference paths, on fewer rows.
-await exportFigure('before: JSON.stringify(measurementToJson(decode))', () => {
+await exportFigure('before: JSON.stringify(measurementToJson(decode))', async () => {
   let rows = 0;
   let bytes = 0;
-  for (const m of store.iterateMeasurements(small, { pageSize: 2000 })) {
+  for await (const m of store.iterateMeasurements(small, { pageSize: 2000 })) {
     const d = decodeMeasurement(m.raw);
     if (!d.ok) throw d.error;
     bytes += Buffer.byteLength(JSON.stringify(measurementToJson(d.value))) + 1;
@@ -166,11 +166,11 @@ await exportFigure('before: JSON.stringify(measurementToJson(decode))', () => {
   }
   return { rows, bytes };
 });
-await exportFigure('before: JSONL export via exportLines (decode, steppeJson, JSON.stringify)', () => {
+await exportFigure('before: JSONL export via exportLines (decode, steppeJson, JSON.stringify)', async () => {
   const counter = newCounter();
   let bytes = 0;
-  for (const chunk of chunked(exportLines(store, small, 'jsonl', counter))) bytes += Buffer.byteLength(chunk);
+  for await (const chunk of chunked(exportLines(store, small, 'jsonl', counter))) bytes += Buffer.byteLength(chunk);
   return { rows: counter.rows, bytes };
 });
 
-store.close();
+await store.close();

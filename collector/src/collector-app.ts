@@ -10,7 +10,7 @@ import { NetworkLookup } from './geo/index.js';
 import { listenRouter } from './http/listen.js';
 import { Router } from './http/router.js';
 import { type Enrollment, type IngestEvent, attachIngest } from './ingest/index.js';
-import { openSqliteStore, type SqliteStore } from './store/index.js';
+import { type Store, openStore } from './store/index.js';
 import { loadEventsFile } from './timeline/events.js';
 import { TestListCatalog } from './testlists/catalog.js';
 import { registerTestListRoutes } from './testlists/routes.js';
@@ -18,7 +18,7 @@ import { SOFTWARE_VERSION } from './version.js';
 
 /** Everything `serve` (and `up`) configure. */
 export interface CollectorOptions {
-  /** SQLite database file (created if missing). */
+  /** SQLite database file (created if missing) or PostgreSQL URL (store/open-store.ts). */
   readonly db: string;
   /** Keys, the ASN index cache and snapshots live here. */
   readonly dataDir: string;
@@ -61,7 +61,7 @@ export type CollectorLogEvent =
 /** A running collector. */
 export interface RunningCollector {
   readonly url: string;
-  readonly store: SqliteStore;
+  readonly store: Store;
   /** Every HTTP route served (method and pattern); the WebSocket ingest path is INGEST_PATH. */
   readonly routes: readonly { method: string; pattern: string }[];
   /** Stop accepting, let ingest commit and ack what is in flight, close the database. */
@@ -77,11 +77,11 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   const clock = options.clock ?? systemClock;
   const log = options.onLog ?? (() => undefined);
   mkdirSync(options.dataDir, { recursive: true });
-  const store = openSqliteStore(options.db, { clock });
+  const store = await openStore(options.db, { clock });
   const stopControl = new AbortController();
   try {
     if (options.eventsFile !== undefined) {
-      const added = store.seedEvents(loadEventsFile(options.eventsFile), clock.now());
+      const added = await store.seedEvents(loadEventsFile(options.eventsFile), clock.now());
       log({ event: 'events_seeded', added });
     }
     const networks = new NetworkLookup({
@@ -153,12 +153,12 @@ export async function startCollector(options: CollectorOptions): Promise<Running
         stopControl.abort(new Error('collector shutting down'));
         await ingest.close();
         await listening.close();
-        store.close();
+        await store.close();
       },
     };
   } catch (err) {
     stopControl.abort();
-    store.close();
+    await store.close();
     throw err;
   }
 }

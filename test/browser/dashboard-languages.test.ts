@@ -35,9 +35,9 @@ const outside: string[] = [];
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  store = openSqliteStore(':memory:');
-  seedEventsFromFile(store, DAY_MS);
-  seedDashboardDay(store);
+  store = await openSqliteStore(':memory:');
+  await seedEventsFromFile(store, DAY_MS);
+  await seedDashboardDay(store);
   const clock = new ManualClock(DAY_MS + 86_400_000);
   const router = new Router();
   registerApiRoutes(router, { store, clock });
@@ -67,7 +67,7 @@ afterAll(async () => {
   await context?.close();
   if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
   await listening.close();
-  store.close();
+  await store.close();
 });
 
 interface PageGlobals { document: { body: { getAttribute(name: string): string | null; dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null } }

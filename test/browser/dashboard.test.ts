@@ -52,9 +52,9 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return;
-  store = openSqliteStore(':memory:');
-  seedEventsFromFile(store, DAY_MS);
-  seeded = seedDashboardDay(store);
+  store = await openSqliteStore(':memory:');
+  await seedEventsFromFile(store, DAY_MS);
+  seeded = await seedDashboardDay(store);
   const clock = new ManualClock(DAY_MS + 86_400_000);
   const router = new Router();
   registerApiRoutes(router, { store, clock });
@@ -90,7 +90,7 @@ afterAll(async () => {
   await context?.close();
   if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
   await listening.close();
-  store.close();
+  await store?.close();
 });
 
 /**

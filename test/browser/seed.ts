@@ -185,19 +185,19 @@ function situationAt(network: ProbeNetwork, site: Site, t: number): Situation {
 }
 
 /** Seed the day; returns how many measurements were committed, per verdict. */
-export function seedDashboardDay(store: Store): { committed: number; verdicts: Record<string, number> } {
+export async function seedDashboardDay(store: Store): Promise<{ committed: number; verdicts: Record<string, number> }> {
   const probes: Probe[] = [];
   for (const [network, n] of [[KAZAKHTELECOM, 3], [BEELINE, 2]] as const) {
     for (let i = 0; i < n; i += 1) {
       const keys = generateSigningKeyPair();
       const probe = { keys, probeId: probeIdFromPublicKey(keys.publicKey), network, sequence: 0 };
-      store.registerProbe(probe.probeId, keys.publicKey, DAY_MS, network);
+      await store.registerProbe(probe.probeId, keys.publicKey, DAY_MS, network);
       probes.push(probe);
     }
   }
   let committed = 0;
   const verdicts: Record<string, number> = {};
-  probes.forEach((probe, p) => {
+  for (const [p, probe] of probes.entries()) {
     // A batch per 5 minutes of measurements, received 30 s after the last started.
     for (let slot = DAY_MS; slot < DAY_MS + 24 * HOUR; slot += 20 * MIN) {
       const t0 = slot + p * 2 * MIN;
@@ -214,7 +214,7 @@ export function seedDashboardDay(store: Store): { committed: number; verdicts: R
       probe.sequence += 1;
       const receivedMs = t0 + 2 * 20_000 + 30_000;
       const sealed = sealBatch({ keys: probe.keys, probeId: probe.probeId, sequence: probe.sequence, createdMs: receivedMs, measurements: items.map((m) => m.raw) });
-      const [result] = store.commitBatches([{
+      const [result] = await store.commitBatches([{
         probeId: probe.probeId,
         sequence: probe.sequence,
         header: sealed.header ?? new Uint8Array(),
@@ -225,6 +225,6 @@ export function seedDashboardDay(store: Store): { committed: number; verdicts: R
       }]);
       committed += result?.stored.length ?? 0;
     }
-  });
+  }
   return { committed, verdicts };
 }

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../collector/src/store/sqlite-store.js';
 import { Uplink } from '../../probe/src/uplink/index.js';
-import { makeProbe, queueMeasurements, tempDir } from './helpers.js';
+import { makeProbe, queueMeasurements, storedIdsIn, tempDir } from './helpers.js';
 import { type CollectorProcess, spawnCollector } from './processes.js';
 
 // Chain of custody under crashes: the collector process is SIGKILLed three times
@@ -51,9 +50,7 @@ describe('collector killed (SIGKILL) while probes stream', () => {
       expect(p.outbox.stats().count).toBe(0);
       p.outbox.close();
     }
-    const store = openSqliteStore(db);
-    const ids = [...store.iterateRecords({}, { order: 'asc' })].map((r) => Buffer.from(r.id).toString('hex'));
-    store.close();
+    const ids = await storedIdsIn(db);
     expect(ids.length).toBe(expected.size);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(expected.has(id)).toBe(true);

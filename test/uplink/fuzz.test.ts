@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, PROTOCOL_VERSION, decodeFrame, encodeFrame, encodeMeasurement, generateSigningKeyPair, probeIdFromPublicKey, sealBatch } from '@steppe/shared';
-import { openSqliteStore } from '../../collector/src/store/sqlite-store.js';
 import { Uplink } from '../../probe/src/uplink/index.js';
 import { FrameMutator } from './fixtures/frame-mutator.js';
 import { rawExchange } from './fixtures/raw-ws-client.js';
 import { realisticMeasurement, seededRandom } from './fixtures/realistic-measurements.js';
-import { makeProbe, queueMeasurements, tempDir } from './helpers.js';
+import { makeProbe, queueMeasurements, storedIdsIn, tempDir } from './helpers.js';
 import { type CollectorProcess, spawnCollector } from './processes.js';
 
 // ≥ 10,000 mutated and random frames at a live collector process, while a
@@ -101,9 +100,7 @@ describe('fuzzing the ingest endpoint', () => {
     await uplink.close();
     good.outbox.close();
     expect(result.pending).toBe(0);
-    const store = openSqliteStore(db);
-    const stored = new Set([...store.iterateRecords({}, { order: 'asc' })].map((r) => Buffer.from(r.id).toString('hex')));
-    store.close();
+    const stored = new Set(await storedIdsIn(db));
     for (const id of goodIds) expect(stored.has(id)).toBe(true);
     // Still serving after the storm.
     expect('ok' in (await probeOnce(collector.port, undefined, hello))).toBe(true);

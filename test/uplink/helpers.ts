@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { encodeMeasurement, wire } from '@steppe/shared';
 import { attachIngest, type IngestHandle, type IngestOptions } from '../../collector/src/ingest/index.js';
 import { openSqliteStore, type SqliteStore } from '../../collector/src/store/sqlite-store.js';
+import type { Store } from '../../collector/src/store/store.js';
 import { loadOrCreateIdentity, type ProbeIdentity } from '../../probe/src/identity/index.js';
 import { Outbox } from '../../probe/src/outbox/index.js';
 import { realisticMeasurement, seededRandom } from './fixtures/realistic-measurements.js';
@@ -22,7 +23,7 @@ export interface LocalCollector {
 
 export async function startLocalCollector(dir: string, options: Partial<IngestOptions> = {}, host = '127.0.0.1', listenPort = 0): Promise<LocalCollector> {
   const dbPath = join(dir, `collector-${Math.random().toString(16).slice(2)}.sqlite`);
-  const store = openSqliteStore(dbPath);
+  const store = await openSqliteStore(dbPath);
   const server = createServer((_req, res) => {
     res.writeHead(404).end();
   });
@@ -39,7 +40,7 @@ export async function startLocalCollector(dir: string, options: Partial<IngestOp
       await ingest.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
+      await store.close();
     },
   };
 }
@@ -76,4 +77,26 @@ export function queueMeasurements(probe: LocalProbe, count: number, startMs: num
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Every item of an async iterable (Array.fromAsync arrives with Node 22). */
+export async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** Hex ids of every measurement a store holds, in start order. */
+export async function storedIds(store: Pick<Store, 'iterateRecords'>): Promise<string[]> {
+  return (await toArray(store.iterateRecords({}, { order: 'asc' }))).map((r) => Buffer.from(r.id).toString('hex'));
+}
+
+/** The ids stored in a database file, opened and closed for the purpose. */
+export async function storedIdsIn(dbPath: string): Promise<string[]> {
+  const store = await openSqliteStore(dbPath);
+  try {
+    return await storedIds(store);
+  } finally {
+    await store.close();
+  }
 }

@@ -6,7 +6,7 @@ import { ManualClock } from '@steppe/shared';
 import { loadOrCreateIdentity } from '../../probe/src/identity/index.js';
 import { Outbox } from '../../probe/src/outbox/index.js';
 import { type Timers, Uplink } from '../../probe/src/uplink/index.js';
-import { type LocalCollector, queueMeasurements, startLocalCollector, tempDir } from './helpers.js';
+import { type LocalCollector, queueMeasurements, startLocalCollector, tempDir, toArray } from './helpers.js';
 
 // A collector unreachable for three simulated days: two probes keep measuring
 // into their outboxes and keep retrying with backoff (capped at 5 min). Time is
@@ -65,7 +65,7 @@ describe('collector unreachable for days (simulated)', () => {
     try {
       const results = await Promise.all(uplinks.map((u) => u.flush({ timeoutMs: 30_000 })));
       for (const r of results) expect(r.pending).toBe(0);
-      const records = [...collector.store.iterateRecords({}, { order: 'asc' })];
+      const records = await toArray(collector.store.iterateRecords({}, { order: 'asc' }));
       expect(records.length).toBe(expected.size);
       for (const p of probes) {
         const mine = records.filter((r) => r.probeId === p.identity.probeId).sort((a, b) => a.startMs - b.startMs);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../collector/src/store/sqlite-store.js';
 import { Uplink } from '../../probe/src/uplink/index.js';
-import { makeProbe, queueMeasurements, tempDir } from './helpers.js';
+import { makeProbe, queueMeasurements, tempDir, toArray } from './helpers.js';
 import { type CollectorProcess, spawnCollector } from './processes.js';
 
 // The volunteer's address must never reach the collector's disk or logs. The
@@ -62,9 +62,9 @@ describe("the probe's IP address", () => {
     for (const needle of needles.slice(0, 4)) expect(logs.indexOf(needle)).toBe(-1);
 
     // The address was used: every measurement carries the network it maps to.
-    const store = openSqliteStore(db);
-    const records = [...store.iterateRecords({}, { order: 'asc' })];
-    store.close();
+    const store = await openSqliteStore(db);
+    const records = await toArray(store.iterateRecords({}, { order: 'asc' }));
+    await store.close();
     expect(records.length).toBe(120);
     for (const rec of records) expect([rec.asn, rec.cc, rec.networkName]).toEqual([9198, 'KZ', 'JSC Kazakhtelecom']);
   }, 30_000);

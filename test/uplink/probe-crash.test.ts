@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../collector/src/store/sqlite-store.js';
-import { makeProbe, queueMeasurements, tempDir } from './helpers.js';
+import { makeProbe, queueMeasurements, storedIdsIn, tempDir } from './helpers.js';
 import { type CollectorProcess, spawnCollector, spawnProbe } from './processes.js';
 
 // A probe process killed (SIGKILL) in the middle of an upload: what was acked
@@ -49,9 +48,7 @@ describe('probe killed mid-upload', () => {
     const after = makeProbe(dir);
     expect(after.outbox.stats().count).toBe(0);
     after.outbox.close();
-    const store = openSqliteStore(db, {});
-    const stored = [...store.iterateRecords({ }, { order: 'asc' })].map((r) => Buffer.from(r.id).toString('hex'));
-    store.close();
+    const stored = await storedIdsIn(db);
     expect(stored.length).toBe(300);
     expect(new Set(stored)).toEqual(new Set(ids));
   }, 60_000);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Uplink } from '../../probe/src/uplink/index.js';
-import { type LocalCollector, makeProbe, queueMeasurements, startLocalCollector, tempDir } from './helpers.js';
+import { type LocalCollector, makeProbe, queueMeasurements, startLocalCollector, storedIds, tempDir } from './helpers.js';
 
 const tmp = tempDir('steppe-uplink-stream-');
 let collector: LocalCollector;
@@ -26,7 +26,7 @@ describe('uplink → ingest → SqliteStore', () => {
     expect(result).toEqual({ acked: 250, pending: 0 });
     expect(acks.reduce((a, b) => a + b, 0)).toBe(250);
     expect(probe.outbox.stats().count).toBe(0);
-    const stored = new Set([...collector.store.iterateRecords({}, { order: 'asc' })].map((r) => Buffer.from(r.id).toString('hex')));
+    const stored = new Set(await storedIds(collector.store));
     expect(stored.size).toBe(250);
     for (const id of ids) expect(stored.has(id)).toBe(true);
     probe.outbox.close();

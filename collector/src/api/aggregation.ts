@@ -48,7 +48,7 @@ function csvCell(v: Cell): string {
 }
 
 /** Answer an aggregation request. */
-export function aggregation(store: Store, ctx: RequestContext, nowMs: number): void {
+export async function aggregation(store: Store, ctx: RequestContext, nowMs: number): Promise<void> {
   const url = ctx.url;
   const axisX = oneOfParam(url, 'axis_x', AXES);
   const axisY = oneOfParam(url, 'axis_y', AXES);
@@ -63,7 +63,7 @@ export function aggregation(store: Store, ctx: RequestContext, nowMs: number): v
   if (grain === '1h' && (until - since) / 3_600_000 > MAX_ROWS) throw badParameter('since', 'a shorter range for axis hour', url.searchParams.get('since'));
   const filters = rollupFilterParams(url);
   const verdicts = verdictParam(url);
-  const rows = store.rollups({
+  const rows = await store.rollups({
     since,
     until,
     grain,

@@ -16,13 +16,13 @@ const CORS = { 'access-control-allow-origin': '*' };
  * `until` and the rollup filters), shared by the JSON route and the SVG chart
  * so both answer the same query identically.
  */
-export function timelineFromUrl(store: Pick<Store, 'rollups'>, url: URL, now: number, defaultSplit: TimelineSplit): Timeline {
+export async function timelineFromUrl(store: Pick<Store, 'rollups'>, url: URL, now: number, defaultSplit: TimelineSplit): Promise<Timeline> {
   const grain = oneOfParam(url, 'grain', TIMELINE_GRAINS) ?? '1h';
   const split = oneOfParam(url, 'split', TIMELINE_SPLITS) ?? defaultSplit;
   const { since, until } = rangeParams(url, { since: now - 7 * DAY_MS, until: now }, 400 * DAY_MS);
   const filters = rollupFilterParams(url);
   try {
-    return buildTimeline(store, { since, until, grain, split, ...filters });
+    return await buildTimeline(store, { since, until, grain, split, ...filters });
   } catch (err) {
     if (err instanceof Error && /buckets/.test(err.message)) throw badParameter('grain', 'a coarser grain or a shorter range', grain);
     throw err;
@@ -30,10 +30,10 @@ export function timelineFromUrl(store: Pick<Store, 'rollups'>, url: URL, now: nu
 }
 
 /** GET /api/v1/timeline */
-export function timelineRoute(store: Store, clock: Clock, ctx: RequestContext): void {
+export async function timelineRoute(store: Store, clock: Clock, ctx: RequestContext): Promise<void> {
   const url = ctx.url;
   const now = clock.now();
-  const timeline = timelineFromUrl(store, url, now, 'none');
+  const timeline = await timelineFromUrl(store, url, now, 'none');
   sendJson(ctx.res, 200, {
     since: new Date(timeline.since).toISOString(),
     until: new Date(timeline.until).toISOString(),
@@ -111,10 +111,10 @@ export async function episodesRoute(store: Store, clock: Clock, ctx: RequestCont
 }
 
 /** GET /api/v1/events */
-export function listEventsRoute(store: Store, ctx: RequestContext): void {
+export async function listEventsRoute(store: Store, ctx: RequestContext): Promise<void> {
   const url = ctx.url;
   const { since, until } = rangeParams(url, { since: Number.MIN_SAFE_INTEGER, until: Number.MAX_SAFE_INTEGER });
-  sendJson(ctx.res, 200, { results: store.listEvents({ since, until }).map(eventToJson) }, CORS);
+  sendJson(ctx.res, 200, { results: (await store.listEvents({ since, until })).map(eventToJson) }, CORS);
 }
 
 /** Longest span of an event searched for overlapping episodes. */
@@ -123,7 +123,7 @@ const MAX_EVENT_SPAN_MS = 92 * DAY_MS;
 /** GET /api/v1/events/:id: the event and the episodes overlapping it. */
 export async function getEventRoute(store: Store, clock: Clock, ctx: RequestContext): Promise<void> {
   const id = eventId(ctx);
-  const event = store.getEvent(id);
+  const event = await store.getEvent(id);
   if (event === undefined) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no event ${id}`);
   const now = clock.now();
   const [start, end] = eventRange(event, now);
@@ -161,7 +161,7 @@ async function eventBody(ctx: RequestContext): Promise<ReturnType<typeof parseEv
 export async function createEventRoute(store: Store, clock: Clock, adminToken: string | undefined, ctx: RequestContext): Promise<void> {
   requireAdmin(ctx.req, adminToken);
   const input = await eventBody(ctx);
-  const event = store.addEvent(input, clock.now(), 'admin');
+  const event = await store.addEvent(input, clock.now(), 'admin');
   sendJson(ctx.res, 201, eventToJson(event), { location: `/api/v1/events/${event.id}` });
 }
 
@@ -170,16 +170,16 @@ export async function updateEventRoute(store: Store, adminToken: string | undefi
   requireAdmin(ctx.req, adminToken);
   const id = eventId(ctx);
   const input = await eventBody(ctx);
-  const event = store.updateEvent(id, input);
+  const event = await store.updateEvent(id, input);
   if (event === undefined) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no event ${id}`);
   sendJson(ctx.res, 200, eventToJson(event));
 }
 
 /** DELETE /api/v1/events/:id (admin token). */
-export function deleteEventRoute(store: Store, adminToken: string | undefined, ctx: RequestContext): void {
+export async function deleteEventRoute(store: Store, adminToken: string | undefined, ctx: RequestContext): Promise<void> {
   requireAdmin(ctx.req, adminToken);
   const id = eventId(ctx);
-  if (!store.deleteEvent(id)) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no event ${id}`);
+  if (!(await store.deleteEvent(id))) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no event ${id}`);
   ctx.res.writeHead(204);
   ctx.res.end();
 }

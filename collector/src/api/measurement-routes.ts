@@ -53,14 +53,14 @@ export function measurementFilterFromQuery(url: URL): MeasurementFilter {
 }
 
 /** GET /api/v1/measurements */
-export function listMeasurements(store: Store, ctx: RequestContext): void {
+export async function listMeasurements(store: Store, ctx: RequestContext): Promise<void> {
   const filter = measurementFilterFromQuery(ctx.url);
   const limit = integerParam(ctx.url, 'limit', 1, 1000) ?? 100;
   const order = oneOfParam(ctx.url, 'order', ['asc', 'desc'] as const) ?? 'desc';
   const cursor = oneParam(ctx.url, 'cursor');
   let page;
   try {
-    page = store.queryMeasurements(filter, { limit, order, ...(cursor === undefined ? {} : { cursor }) });
+    page = await store.queryMeasurements(filter, { limit, order, ...(cursor === undefined ? {} : { cursor }) });
   } catch (err) {
     if (err instanceof InvalidArgumentError && cursor !== undefined && err.message.startsWith('cursor')) throw badParameter('cursor', 'a next_cursor from a previous page with the same order', cursor);
     throw err;
@@ -69,10 +69,10 @@ export function listMeasurements(store: Store, ctx: RequestContext): void {
 }
 
 /** GET /api/v1/measurements/:id */
-export function getMeasurement(store: Store, ctx: RequestContext): void {
+export async function getMeasurement(store: Store, ctx: RequestContext): Promise<void> {
   const text = ctx.params['id'] ?? '';
   if (!isIdString(text)) throw badParameter('id', 'a measurement id (8-4-4-4-12 hex digits)', text);
-  const stored = store.getMeasurement(parseId(text));
+  const stored = await store.getMeasurement(parseId(text));
   if (stored === undefined) throw new HttpError(404, 'STEPPE_ERR_NOT_FOUND', `no measurement ${text.toLowerCase()}`);
   sendJson(ctx.res, 200, storedToJson(stored), { 'access-control-allow-origin': '*' });
 }

@@ -63,17 +63,18 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): readonly ApiRo
   add('GET', '/api/v1/events/:id', (ctx) => getEventRoute(store, clock, ctx));
   add('PUT', '/api/v1/events/:id', (ctx) => updateEventRoute(store, deps.adminToken, ctx));
   add('DELETE', '/api/v1/events/:id', (ctx) => deleteEventRoute(store, deps.adminToken, ctx));
-  add('GET', '/api/v1/probes', (ctx) => {
+  add('GET', '/api/v1/probes', async (ctx) => {
     const since = clock.now() - activeWindow;
     // Counts per network only: never a probe id, key or address next to a place.
     sendJson(ctx.res, 200, {
       active_window_hours: activeWindow / 3_600_000,
-      results: store.probeCounts(since).map((c) => ({ probe_asn: c.asn, probe_cc: c.cc, probe_network_name: c.networkName, probes: c.probes, active_probes: c.activeProbes })),
+      results: (await store.probeCounts(since)).map((c) => ({ probe_asn: c.asn, probe_cc: c.cc, probe_network_name: c.networkName, probes: c.probes, active_probes: c.activeProbes })),
     }, { 'access-control-allow-origin': '*' });
   });
-  add('GET', '/healthz', (ctx) => {
-    const ok = store.healthy();
-    sendJson(ctx.res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', schema_version: ok ? store.schemaVersion() : null, time: new Date(clock.now()).toISOString() }, { 'cache-control': 'no-store' });
+  add('GET', '/healthz', async (ctx) => {
+    const ok = await store.healthy().catch(() => false);
+    const version = ok ? await store.schemaVersion().catch(() => null) : null;
+    sendJson(ctx.res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', schema_version: version, time: new Date(clock.now()).toISOString() }, { 'cache-control': 'no-store' });
   });
   add('GET', '/metrics', async (ctx) => {
     const text = await collectorMetrics.metrics();

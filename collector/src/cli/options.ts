@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError, check, checkOption, systemResolver } from '@steppe/shared';
+import { storeEngineOf } from '../store/open-store.js';
 
 /** The PEM certificates in a file given to `option`; a UsageError naming it otherwise. */
 export function readPemOption(option: string, path: string): string[] {
@@ -35,6 +37,24 @@ export function readSecretOption(option: string, path: string): string {
   const secret = text.split('\n')[0]?.trim() ?? '';
   if (secret.length < 16) throw new UsageError(`option ${option}: ${path} must hold a secret of at least 16 characters`);
   return secret;
+}
+
+/**
+ * The database of `--db`, else of $STEPPE_DB, else undefined (the command
+ * decides its default): a PostgreSQL URL as given, a file path made
+ * absolute. A URL of another scheme is a UsageError that never shows a
+ * password.
+ */
+export function dbOption(value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const [option, spec] = value !== undefined ? ['--db', value] : ['$STEPPE_DB', env['STEPPE_DB']];
+  if (spec === undefined || spec === '') return undefined;
+  let engine;
+  try {
+    engine = storeEngineOf(spec);
+  } catch (cause) {
+    throw new UsageError(`option ${option}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return engine === 'postgresql' ? spec : resolve(spec);
 }
 
 /** Resolve once `signal` aborts (immediately if it already has). */

@@ -72,7 +72,7 @@ export function registerDashboardRoutes(router: Router, deps: DashboardDeps): re
     }
   }
   const routes: DashboardRoute[] = [];
-  const add = (pattern: string, handler: (ctx: RequestContext) => void): void => {
+  const add = (pattern: string, handler: (ctx: RequestContext) => Promise<void> | void): void => {
     routes.push({ method: 'GET', pattern });
     router.add('GET', pattern, handler);
   };

@@ -29,9 +29,9 @@ export interface TimelineSvgDeps {
 }
 
 /** AS number → operator name, from the probes' networks (never finer than ASN). */
-export function networkNames(store: Pick<AnalyticsStore, 'probeCounts'>): Map<number, string> {
+export async function networkNames(store: Pick<AnalyticsStore, 'probeCounts'>): Promise<Map<number, string>> {
   const names = new Map<number, string>();
-  for (const c of store.probeCounts(0)) if (c.networkName !== '' && !names.has(c.asn)) names.set(c.asn, c.networkName);
+  for (const c of await store.probeCounts(0)) if (c.networkName !== '' && !names.has(c.asn)) names.set(c.asn, c.networkName);
   return names;
 }
 
@@ -49,7 +49,7 @@ function baseUrl(deps: TimelineSvgDeps, ctx: RequestContext): string {
  * parameters and languages are refused: a typo must not silently change a
  * chart that goes into a report.
  */
-export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): void {
+export async function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): Promise<void> {
   const url = ctx.url;
   const known: ReadonlySet<string> = new Set<string>([...TIMELINE_DATA_PARAMETERS, ...TIMELINE_SVG_PARAMETERS]);
   for (const name of url.searchParams.keys()) {
@@ -64,7 +64,7 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   const accept = ctx.req.headers['accept-language'];
   const language = lang ?? negotiateLanguage(Array.isArray(accept) ? accept.join(',') : accept);
   const texts = deps.eventTexts?.get(language);
-  const timeline = timelineFromUrl(deps.store, url, now, 'domain_asn');
+  const timeline = await timelineFromUrl(deps.store, url, now, 'domain_asn');
   const grain = timeline.grain;
   const cells = timeline.series.reduce((n, s) => n + s.buckets.length, 0);
   if (cells > MAX_SVG_CELLS) {
@@ -80,9 +80,9 @@ export function timelineSvgRoute(deps: TimelineSvgDeps, ctx: RequestContext): vo
   dataQuery.set('split', timeline.split);
   const svg = renderTimelineSvg({
     ...timeline,
-    events: deps.store.listEvents({ since: timeline.since, until: timeline.until })
+    events: (await deps.store.listEvents({ since: timeline.since, until: timeline.until }))
       .map((e) => ({ ...e, name: texts?.get(eventKey(e.name, e.startMs))?.name ?? e.name })),
-    networkNames: networkNames(deps.store),
+    networkNames: await networkNames(deps.store),
   }, {
     generatedMs: now,
     timeZone,

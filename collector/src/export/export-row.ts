@@ -8,11 +8,11 @@ export type ExportRow = MeasurementWithRaw & { readonly proof?: MeasurementProof
 /**
  * What exporters read: the store's streaming iterator, and optionally the
  * single lookup used to find a measurement's proof when the iterator does not
- * carry it. SqliteStore satisfies this; tests pass plain arrays.
+ * carry it. Every Store satisfies this; tests may pass plain arrays.
  */
 export interface ExportSource {
-  iterateMeasurements(filter: MeasurementFilter, options?: IterateOptions): Iterable<ExportRow>;
-  getMeasurement?(id: Uint8Array): Pick<StoredMeasurement, 'proof'> | undefined;
+  iterateMeasurements(filter: MeasurementFilter, options?: IterateOptions): AsyncIterable<ExportRow> | Iterable<ExportRow>;
+  getMeasurement?(id: Uint8Array): Promise<Pick<StoredMeasurement, 'proof'> | undefined> | Pick<StoredMeasurement, 'proof'> | undefined;
 }
 
 /** A row whose proof is known (null for unsigned imports). */
@@ -45,12 +45,12 @@ class ProofFinder {
     this.#source = source;
   }
 
-  find(row: MeasurementWithRaw): MeasurementProof | null {
+  async find(row: MeasurementWithRaw): Promise<MeasurementProof | null> {
     const digest = createHash('sha256').update(row.raw).digest('hex');
     for (const batch of this.#cache) {
       if (batch.probeId === row.probeId && batch.digests.has(digest)) return batch.proof;
     }
-    const proof = this.#source.getMeasurement?.(row.id)?.proof ?? null;
+    const proof = (await this.#source.getMeasurement?.(row.id))?.proof ?? null;
     if (proof === null) return null;
     let digests: Set<string>;
     try {
@@ -69,17 +69,17 @@ class ProofFinder {
  * query gives the same files), attaching each measurement's proof: from the
  * row when the store's iterator provides it, else by a lookup (one per batch).
  */
-export function* exportRows(source: ExportSource, filter: MeasurementFilter, withProofs: boolean): Generator<ProvenRow, void, undefined> {
+export async function* exportRows(source: ExportSource, filter: MeasurementFilter, withProofs: boolean): AsyncGenerator<ProvenRow, void, undefined> {
   const finder = new ProofFinder(source);
   // Large pages: an export reads every row anyway. The store attaches proofs
   // when it can (one lookup per batch); otherwise they are found below.
-  for (const row of source.iterateMeasurements(filter, withProofs ? { order: 'asc', pageSize: EXPORT_PAGE_ROWS, withProofs: true } : { order: 'asc', pageSize: EXPORT_PAGE_ROWS })) {
+  for await (const row of source.iterateMeasurements(filter, withProofs ? { order: 'asc', pageSize: EXPORT_PAGE_ROWS, withProofs: true } : { order: 'asc', pageSize: EXPORT_PAGE_ROWS })) {
     if (!withProofs || row.source !== 'steppe') {
       yield { ...row, proof: row.proof ?? null };
     } else if (row.proof !== undefined) {
       yield row as ProvenRow;
     } else {
-      yield { ...row, proof: finder.find(row) };
+      yield { ...row, proof: await finder.find(row) };
     }
   }
 }

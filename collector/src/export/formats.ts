@@ -45,7 +45,7 @@ export const EXPORT_FORMATS: Readonly<Record<ExportFormatName, ExportFormat>> = 
 
 /** A source that can also stream records without their bytes (cheaper for CSV). */
 export type RecordSource = ExportSource & {
-  iterateRecords?(filter: MeasurementFilter, options?: IterateOptions): Iterable<MeasurementRecord>;
+  iterateRecords?(filter: MeasurementFilter, options?: IterateOptions): AsyncIterable<MeasurementRecord> | Iterable<MeasurementRecord>;
 };
 
 /** Counts kept while lines are produced. */
@@ -70,18 +70,18 @@ function count(counter: ExportCounter, startMs: number): void {
  * The lines of one export, header first (CSV), in ascending start time.
  * Lazy: the store is read page by page as the consumer pulls.
  */
-export function* exportLines(
+export async function* exportLines(
   source: RecordSource,
   filter: MeasurementFilter,
   format: ExportFormatName,
   counter: ExportCounter = newCounter(),
   options: { readonly proofs?: ProofMode } = {},
-): Generator<string, void, undefined> {
+): AsyncGenerator<string, void, undefined> {
   switch (format) {
     case 'csv': {
       yield csvHeader();
       const records = source.iterateRecords !== undefined ? source.iterateRecords(filter, { order: 'asc' }) : source.iterateMeasurements(filter, { order: 'asc' });
-      for (const r of records) {
+      for await (const r of records) {
         count(counter, r.startMs);
         yield csvRow(r);
       }
@@ -89,14 +89,14 @@ export function* exportLines(
     }
     case 'jsonl': {
       const proofs = new ProofWriter(options.proofs ?? 'compact');
-      for (const row of exportRows(source, filter, true)) {
+      for await (const row of exportRows(source, filter, true)) {
         count(counter, row.startMs);
         yield steppeJsonLine(row, decodeStored(row), proofs);
       }
       return;
     }
     case 'ooni.jsonl':
-      for (const row of exportRows(source, filter, false)) {
+      for await (const row of exportRows(source, filter, false)) {
         count(counter, row.startMs);
         yield ooniJsonLine(row, decodeStored(row));
       }
@@ -118,23 +118,23 @@ export const EXPORT_CHUNK_BYTES = 64 * 1024;
  * measurement's bytes into JSON without decoding it into objects; what the
  * HTTP routes and snapshots stream.
  */
-export function* exportChunks(
+export async function* exportChunks(
   source: RecordSource,
   filter: MeasurementFilter,
   format: ExportFormatName,
   counter: ExportCounter = newCounter(),
   options: { readonly proofs?: ProofMode } = {},
-): Generator<Buffer, void, undefined> {
+): AsyncGenerator<Buffer, void, undefined> {
   const out = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
   if (format === 'jsonl') {
     const writer = new SteppeLineWriter(new ProofWriter(options.proofs ?? 'compact'));
-    for (const row of exportRows(source, filter, true)) {
+    for await (const row of exportRows(source, filter, true)) {
       count(counter, row.startMs);
       writer.write(out, row);
       if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
     }
   } else {
-    for (const line of exportLines(source, filter, format, counter, options)) {
+    for await (const line of exportLines(source, filter, format, counter, options)) {
       out.utf8(line);
       if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
     }
@@ -175,7 +175,7 @@ export async function* exportChunksParallel(
     done.catch(() => undefined); // awaited in order below; not unhandled if the consumer stops first
     inFlight.push(done);
   };
-  for (const row of exportRows(source, filter, true)) {
+  for await (const row of exportRows(source, filter, true)) {
     count(counter, row.startMs);
     pages.add(row);
     if (pages.rows >= PAGE_ROWS || pages.bytes >= PAGE_BYTES) {
@@ -194,10 +194,10 @@ export async function* exportChunksParallel(
 export const EXPORT_CHUNK_CHARS = 64 * 1024;
 
 /** Group lines into chunks of about `size` characters. */
-export function* chunked(lines: Iterable<string>, size: number = EXPORT_CHUNK_CHARS): Generator<string, void, undefined> {
+export async function* chunked(lines: AsyncIterable<string> | Iterable<string>, size: number = EXPORT_CHUNK_CHARS): AsyncGenerator<string, void, undefined> {
   let parts: string[] = [];
   let length = 0;
-  for (const line of lines) {
+  for await (const line of lines) {
     parts.push(line);
     length += line.length;
     if (length >= size) {

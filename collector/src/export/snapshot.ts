@@ -105,11 +105,11 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
     const jsonl = new SteppeLineWriter(new ProofWriter('compact'));
     const jsonlBytes = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
     await sinks.csv.write(csvHeader());
-    for (const row of exportRows(options.source, filter, true)) {
+    for await (const row of exportRows(options.source, filter, true)) {
       if (rows % 512 === 0) {
         if (options.signal?.aborted === true) throw new SteppeError('STEPPE_ERR_SHUTTING_DOWN', 'snapshot interrupted');
-        // Reading the store is synchronous: let a serving collector answer its
-        // probes and other clients between pages of a long snapshot.
+        // SQLite's reads run on the event loop: let a serving collector
+        // answer its probes and other clients between pages of a long snapshot.
         await new Promise((resolve) => setImmediate(resolve));
       }
       jsonl.write(jsonlBytes, row);

@@ -97,7 +97,21 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
   if (typeof options.store?.commitBatches !== 'function') throw new InvalidArgumentError('attachIngest: options.store must implement IngestStore');
   const clock = options.clock ?? systemClock;
   const metrics = new IngestMetrics(options.registry);
-  const committer = new GroupCommitter(options.store, metrics, options.groupCommit);
+  const connections = new Set<Connection>();
+  // Backpressure: while commits are behind, stop reading the probes' sockets
+  // (group-committer.ts, highWaterMeasurements); what they send waits in the
+  // kernel, and their in-flight limit stops them soon after.
+  let paused = false;
+  const committer = new GroupCommitter(options.store, metrics, {
+    ...options.groupCommit,
+    onPressure: (high) => {
+      paused = high;
+      for (const conn of connections) {
+        if (high) conn.ws.pause();
+        else conn.ws.resume();
+      }
+    },
+  });
   const trusted = options.trustedProxies ?? [];
   const onEvent = options.onEvent ?? (() => undefined);
   const ctx: SessionContext = {
@@ -135,7 +149,6 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
       concurrencyLimit: 4,
     },
   });
-  const connections = new Set<Connection>();
   let closing = false;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -175,6 +188,7 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
     }, network);
     const conn: Connection = { ws, session, alive: true };
     connections.add(conn);
+    if (paused) ws.pause();
     metrics.connections.inc();
     ws.on('message', (data: Buffer, isBinary: boolean) => session.onMessage(data, isBinary));
     ws.on('pong', () => {
@@ -193,7 +207,8 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
 
   const liveness = setInterval(() => {
     for (const conn of connections) {
-      if (!conn.alive) {
+      // A paused socket cannot read its pong: silence then is ours, not the probe's.
+      if (!conn.alive && !paused) {
         conn.ws.terminate();
         continue;
       }
@@ -222,7 +237,7 @@ export function attachIngest(server: Server, options: IngestOptions): IngestHand
       clearInterval(liveness);
       server.off('upgrade', onUpgrade);
       // Commit what arrived, let its acks go out, then say goodbye.
-      committer.flush();
+      await committer.flush();
       await new Promise((resolve) => setImmediate(resolve));
       for (const conn of connections) conn.session.shutdown();
       const deadline = Date.now() + 2_000;

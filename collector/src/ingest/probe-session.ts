@@ -40,7 +40,10 @@ export interface SessionTransport {
   close(code: number, reason: string): void;
 }
 
-type State = 'hello' | 'ready' | 'closed';
+type State = 'hello' | 'registering' | 'ready' | 'closed';
+
+/** Frames held while the hello's key lookup or registration runs (a peer that does not wait for Welcome). */
+const MAX_HELD_FRAMES = 64;
 
 /**
  * One probe connection's protocol state machine, separate from socket I/O
@@ -58,6 +61,8 @@ export class ProbeSession {
   #publicKey: KeyObject | undefined;
   #inFlight = 0;
   #helloTimer: NodeJS.Timeout | undefined;
+  /** Frames that arrived while the hello was being answered, handled in order after it. */
+  #held: Array<[Uint8Array, boolean]> = [];
 
   constructor(ctx: SessionContext, transport: SessionTransport, network: NetworkInfo) {
     this.#ctx = ctx;
@@ -82,6 +87,11 @@ export class ProbeSession {
   /** Handle one WebSocket message. */
   onMessage(data: Uint8Array, isBinary: boolean): void {
     if (this.#state === 'closed') return;
+    if (this.#state === 'registering') {
+      if (this.#held.length >= MAX_HELD_FRAMES) return this.#fail('STEPPE_ERR_PROTOCOL', `more than ${MAX_HELD_FRAMES} frames before the Welcome`);
+      this.#held.push([data, isBinary]);
+      return;
+    }
     try {
       this.#handle(data, isBinary);
     } catch (err) {
@@ -114,7 +124,16 @@ export class ProbeSession {
     switch (frame.body) {
       case 'hello':
         if (this.#state !== 'hello') return this.#fail('STEPPE_ERR_PROTOCOL', 'a second hello on one connection');
-        return this.#hello(frame.hello ?? {});
+        this.#state = 'registering';
+        this.#hello(frame.hello ?? {}).then(
+          () => {
+            // A refusal that keeps the connection open leaves it waiting for a hello, as before.
+            if (this.#state === 'registering') this.#state = 'hello';
+            this.#release();
+          },
+          (err: unknown) => this.#fail('STEPPE_ERR_INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`),
+        );
+        return undefined;
       case 'batch':
         if (this.#state !== 'ready') return this.#fail('STEPPE_ERR_PROTOCOL', 'batch before hello');
         return this.#batch(frame.batch ?? {}, data.length);
@@ -127,7 +146,14 @@ export class ProbeSession {
     }
   }
 
-  #hello(h: NonNullable<FrameProps['hello']>): void {
+  /** The hello was answered: handle what arrived meanwhile, in order. */
+  #release(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const [data, isBinary] of held) this.onMessage(data, isBinary);
+  }
+
+  async #hello(h: NonNullable<FrameProps['hello']>): Promise<void> {
     if (this.#helloTimer !== undefined) clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
     const probeId = h.probeId ?? '';
@@ -141,16 +167,16 @@ export class ProbeSession {
     const now = this.#ctx.clock.now();
     let registered = false;
     try {
-      const known = this.#ctx.store.probeKey(probeId);
+      const known = await this.#ctx.store.probeKey(probeId);
       if (known !== undefined) {
         if (!bytesEqual(known, raw)) return this.#fail('STEPPE_ERR_KEY_CONFLICT', 'this probe id is registered with another key');
-        if (this.#ctx.touches.due(probeId, now, this.#network)) this.#ctx.store.touchProbe(probeId, now, this.#network);
+        if (this.#ctx.touches.due(probeId, now, this.#network)) await this.#ctx.store.touchProbe(probeId, now, this.#network);
       } else {
         const tokens = this.#ctx.tokens;
         if (tokens !== undefined && !tokens.has(h.enrollmentToken ?? '')) {
           return this.#fail('STEPPE_ERR_ENROLLMENT_REQUIRED', (h.enrollmentToken ?? '') === '' ? 'this collector enrolls probes by token; the hello carried none' : 'the enrollment token is not valid');
         }
-        const outcome = this.#ctx.store.registerProbe(probeId, raw, now, this.#network);
+        const outcome = await this.#ctx.store.registerProbe(probeId, raw, now, this.#network);
         if (outcome === 'conflict') return this.#fail('STEPPE_ERR_KEY_CONFLICT', 'this probe id is registered with another key');
         registered = outcome === 'registered';
       }
@@ -158,6 +184,7 @@ export class ProbeSession {
       this.#ctx.onEvent({ type: 'storage_error', probeId, message: err instanceof Error ? err.message : String(err) });
       return this.#fail('STEPPE_ERR_STORAGE', 'the collector could not read or register the probe key');
     }
+    if (this.#state !== 'registering') return; // closed while the store answered
     this.#probeId = probeId;
     this.#publicKey = key;
     this.#state = 'ready';

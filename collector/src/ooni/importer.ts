@@ -94,12 +94,20 @@ export async function importOoniLines(lines: AsyncIterable<string>, options: Oon
     increment(summary.skippedByReason, kind);
     if (summary.problems.length < maxListed) summary.problems.push({ line, reason });
   };
-  const flush = (): void => {
+  // One commit in flight while the next batch is converted: the store
+  // commits off the event loop (SQLite's writer thread, PostgreSQL), so
+  // parsing and committing overlap. A failed commit surfaces at the next flush.
+  let committing: Promise<void> = Promise.resolve();
+  const flush = async (): Promise<void> => {
+    await committing;
     if (batch.length === 0) return;
-    const result = options.store.importMeasurements(batch);
-    summary.imported += result.stored.length;
-    summary.duplicates += result.duplicates.length;
+    const items = batch;
     batch = [];
+    committing = options.store.importMeasurements(items).then((result) => {
+      summary.imported += result.stored.length;
+      summary.duplicates += result.duplicates.length;
+    });
+    committing.catch(() => undefined); // awaited at the next flush, not unhandled meanwhile
   };
 
   for await (const text of lines) {
@@ -157,9 +165,10 @@ export async function importOoniLines(lines: AsyncIterable<string>, options: Oon
       ooni: value.ooni,
       ...(keepOriginal ? { original: new Uint8Array(Buffer.from(text, 'utf8')) } : {}),
     });
-    if (batch.length >= batchSize) flush();
+    if (batch.length >= batchSize) await flush();
   }
-  flush();
+  await flush();
+  await committing;
   return summary;
 }
 

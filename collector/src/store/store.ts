@@ -2,8 +2,13 @@ import type { Measurement } from '@steppe/shared';
 
 /**
  * The storage interface. The API, timeline, ingest and exports see only this;
- * SQL dialect details stay inside an implementation (SQLite now, PostgreSQL
- * for many collectors later).
+ * SQL dialect details stay inside an implementation (SQLite, the embedded
+ * default, and PostgreSQL, for several collectors on one database).
+ *
+ * Every method is asynchronous: PostgreSQL is network I/O, and the SQLite
+ * store commits on a worker thread so the event loop never waits for an
+ * fsync. A returned promise means what the synchronous call meant before:
+ * a resolved `commitBatches` is durable.
  *
  * Measurements are append-only facts keyed by their 16-byte id: a second
  * commit of the same id is a duplicate, acknowledged but never stored twice.
@@ -53,20 +58,20 @@ export type ProbeRegistration = 'registered' | 'known' | 'conflict';
 /** The part of the store that ingest needs. */
 export interface IngestStore {
   /** The registered public key of a probe, if any. */
-  probeKey(probeId: string): Uint8Array | undefined;
+  probeKey(probeId: string): Promise<Uint8Array | undefined>;
   /**
    * Register a probe's key (trust on first use or after token enrollment).
    * 'conflict' when the id is registered with another key.
    */
-  registerProbe(probeId: string, publicKey: Uint8Array, nowMs: number, network: ProbeNetwork): ProbeRegistration;
+  registerProbe(probeId: string, publicKey: Uint8Array, nowMs: number, network: ProbeNetwork): Promise<ProbeRegistration>;
   /** Record that a probe connected (for "last seen", never its address). */
-  touchProbe(probeId: string, nowMs: number, network: ProbeNetwork): void;
+  touchProbe(probeId: string, nowMs: number, network: ProbeNetwork): Promise<void>;
   /**
    * Commit one or more batches in a single durable transaction (WAL, fsync)
    * and return, per batch, which ids were new and which were duplicates.
    * When this returns, the rows survive a crash: only then may ingest Ack.
    */
-  commitBatches(batches: readonly IncomingBatch[]): CommitResult[];
+  commitBatches(batches: readonly IncomingBatch[]): Promise<CommitResult[]>;
 }
 
 // ---------------------------------------------------------------------------
@@ -423,74 +428,74 @@ export interface StoredEvent extends EventInput {
 /** The measurement side of the store: listing, streaming, single lookups, re-analysis, imports. */
 export interface MeasurementStore {
   /** One page of records matching `filter`, ordered by start time. */
-  queryMeasurements(filter: MeasurementFilter, page: PageOptions): MeasurementPage;
+  queryMeasurements(filter: MeasurementFilter, page: PageOptions): Promise<MeasurementPage>;
   /**
    * Stream every matching measurement with its exact bytes, in pages, never
    * buffering the whole result and never holding the database between pages
    * (ingest goes on while a slow client downloads).
    */
-  iterateMeasurements(filter: MeasurementFilter, options?: IterateOptions): Generator<MeasurementWithRaw, void, undefined>;
+  iterateMeasurements(filter: MeasurementFilter, options?: IterateOptions): AsyncGenerator<MeasurementWithRaw, void, undefined>;
   /** As iterateMeasurements without the bytes (cheaper: CSV of the columns). */
-  iterateRecords(filter: MeasurementFilter, options?: IterateOptions): Generator<MeasurementRecord, void, undefined>;
+  iterateRecords(filter: MeasurementFilter, options?: IterateOptions): AsyncGenerator<MeasurementRecord, void, undefined>;
   /** How many measurements match (uses the indexes; may scan for unusual filters). */
-  countMeasurements(filter: MeasurementFilter): number;
+  countMeasurements(filter: MeasurementFilter): Promise<number>;
   /** One measurement with its proof and re-analyses; undefined when unknown. */
-  getMeasurement(id: Uint8Array): StoredMeasurement | undefined;
+  getMeasurement(id: Uint8Array): Promise<StoredMeasurement | undefined>;
   /**
    * Import measurements that carry no probe signature (OONI), in one
    * transaction; duplicates by id are reported, never stored twice.
    */
-  importMeasurements(items: readonly ImportedMeasurement[]): CommitResult;
+  importMeasurements(items: readonly ImportedMeasurement[]): Promise<CommitResult>;
   /**
    * Add a re-analysis verdict: a new row; the measurement's current verdict
    * (and the rollups) move to it. False when the id is unknown.
    */
-  addVerdict(id: Uint8Array, update: AnalysisUpdate, nowMs: number): boolean;
+  addVerdict(id: Uint8Array, update: AnalysisUpdate, nowMs: number): Promise<boolean>;
 }
 
 /** The aggregated side: rollups, episode inputs, probe activity. */
 export interface AnalyticsStore {
-  rollups(query: RollupQuery): RollupRow[];
-  episodeInputs(query: EpisodeInputQuery): EpisodeBucket[];
+  rollups(query: RollupQuery): Promise<RollupRow[]>;
+  episodeInputs(query: EpisodeInputQuery): Promise<EpisodeBucket[]>;
   /**
    * Only the blocked buckets, as episodeInputs' buckets without
    * `anomalyProbes` (empty), ordered by domain, ASN and time: where episode
    * detection starts, a few rows where episodeInputs returns every bucket.
    */
-  blockedBuckets(query: BlockedBucketQuery): EpisodeBucket[];
+  blockedBuckets(query: BlockedBucketQuery): Promise<EpisodeBucket[]>;
   /** episodeInputs' buckets (without `anomalyProbes`) inside the given ranges only, ordered by domain, ASN and time. */
-  episodeInputsIn(query: EpisodeInputQuery, ranges: readonly EpisodeRange[]): EpisodeBucket[];
+  episodeInputsIn(query: EpisodeInputQuery, ranges: readonly EpisodeRange[]): Promise<EpisodeBucket[]>;
   /** Distinct probes that reported an anomaly in the given buckets of one (domain, ASN). */
-  anomalyProbeCount(query: AnomalyProbeQuery): number;
-  probeActivity(query: ProbeActivityQuery): ProbeActivityRow[];
+  anomalyProbeCount(query: AnomalyProbeQuery): Promise<number>;
+  probeActivity(query: ProbeActivityQuery): Promise<ProbeActivityRow[]>;
   /**
    * Per ASN with late failed deliveries or failed connectivity checks in the
    * range (lateFailedCount > 0 or checkFailedCount > 0), the first and last
    * 5-minute bucket holding them (cheap: where shutdown detection starts).
    */
-  outageSpans(query: Omit<ProbeActivityQuery, 'grain'>): OutageSpan[];
+  outageSpans(query: Omit<ProbeActivityQuery, 'grain'>): Promise<OutageSpan[]>;
   /** Distinct probes that measured from each ASN in the range (grain-independent). */
-  probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): AsnProbeCount[];
-  probeCounts(activeSinceMs: number): ProbeCount[];
+  probesPerAsn(query: Omit<ProbeActivityQuery, 'grain'>): Promise<AsnProbeCount[]>;
+  probeCounts(activeSinceMs: number): Promise<ProbeCount[]>;
 }
 
 /** Curated events. */
 export interface EventStore {
-  addEvent(event: EventInput, nowMs: number, origin: StoredEvent['origin']): StoredEvent;
+  addEvent(event: EventInput, nowMs: number, origin: StoredEvent['origin']): Promise<StoredEvent>;
   /** Insert events not yet present (same name and start); returns how many were added. */
-  seedEvents(events: readonly EventInput[], nowMs: number): number;
-  updateEvent(id: number, event: EventInput): StoredEvent | undefined;
-  deleteEvent(id: number): boolean;
-  getEvent(id: number): StoredEvent | undefined;
+  seedEvents(events: readonly EventInput[], nowMs: number): Promise<number>;
+  updateEvent(id: number, event: EventInput): Promise<StoredEvent | undefined>;
+  deleteEvent(id: number): Promise<boolean>;
+  getEvent(id: number): Promise<StoredEvent | undefined>;
   /** Events overlapping [since, until) when given, by start time. */
-  listEvents(range?: { readonly since?: number; readonly until?: number }): StoredEvent[];
+  listEvents(range?: { readonly since?: number; readonly until?: number }): Promise<StoredEvent[]>;
 }
 
 /** The whole store. */
 export interface Store extends IngestStore, MeasurementStore, AnalyticsStore, EventStore {
   /** Schema version of the open database. */
-  schemaVersion(): number;
+  schemaVersion(): Promise<number>;
   /** True when the database answers (for /healthz). */
-  healthy(): boolean;
-  close(): void;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
 }

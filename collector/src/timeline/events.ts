@@ -134,6 +134,6 @@ export function parseEventId(text: string): number {
  * collector/data/events.json); events already present (same name and start)
  * are left as they are. Returns how many were added.
  */
-export function seedEventsFromFile(store: { seedEvents(events: readonly EventInput[], nowMs: number): number }, nowMs: number, path: string | URL = DEFAULT_EVENTS_FILE): number {
+export async function seedEventsFromFile(store: { seedEvents(events: readonly EventInput[], nowMs: number): Promise<number> }, nowMs: number, path: string | URL = DEFAULT_EVENTS_FILE): Promise<number> {
   return store.seedEvents(loadEventsFile(path instanceof URL ? fileURLToPath(path) : path), nowMs);
 }

@@ -89,7 +89,7 @@ function checkQuery(q: TimelineQuery): void {
  * Build a timeline from rollups only (never raw rows): every bucket of the
  * range is present in every series, those without measurements as `no_data`.
  */
-export function buildTimeline(store: Pick<AnalyticsStore, 'rollups'>, query: TimelineQuery): Timeline {
+export async function buildTimeline(store: Pick<AnalyticsStore, 'rollups'>, query: TimelineQuery): Promise<Timeline> {
   checkQuery(query);
   const split = query.split ?? 'none';
   const grainMs = GRAIN_MS[query.grain];
@@ -101,7 +101,7 @@ export function buildTimeline(store: Pick<AnalyticsStore, 'rollups'>, query: Tim
   const groupBy: RollupDimension[] = ['verdict'];
   if (split === 'domain' || split === 'domain_asn') groupBy.push('domain');
   if (split === 'asn' || split === 'domain_asn') groupBy.push('asn');
-  const rows = store.rollups({
+  const rows = await store.rollups({
     since,
     until,
     grain: query.grain,

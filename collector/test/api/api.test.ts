@@ -4,7 +4,8 @@ import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import { registerApiRoutes } from '../../src/api/routes.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEngines } from '../store/engines.js';
 import { seedEventsFromFile } from '../../src/timeline/events.js';
 import { BEELINE, KAZAKHTELECOM, SHARED_INTERMEDIATE } from '../store/fixtures.js';
 import { HOUR, MIN, addProbe, every, ingest } from '../timeline/seed.js';
@@ -13,24 +14,25 @@ const DAY = Date.UTC(2020, 11, 6);
 const at = (h: number, m = 0): number => DAY + h * HOUR + m * MIN;
 const TOKEN = 'test-admin-token-0123456789';
 
-let store: SqliteStore;
+describeEngines('api', (engine) => {
+let store: Store;
 let listening: Listening;
 let base = '';
 const clock = new ManualClock(at(12));
 let facebookIds: string[] = [];
 
 beforeAll(async () => {
-  store = openSqliteStore(':memory:');
-  seedEventsFromFile(store, at(0));
-  const kt = [0, 1, 2].map(() => addProbe(store, KAZAKHTELECOM, DAY));
-  kt.forEach((probe, i) => {
-    const ids = ingest(store, probe, every(10 * MIN, at(0), at(12), i * 3 * MIN).map((t) => (t >= at(4, 2) && t < at(7, 47)
+  store = await engine.open();
+  await seedEventsFromFile(store, at(0));
+  const kt = [await addProbe(store, KAZAKHTELECOM, DAY), await addProbe(store, KAZAKHTELECOM, DAY), await addProbe(store, KAZAKHTELECOM, DAY)];
+  for (const [i, probe] of kt.entries()) {
+    const ids = await ingest(store, probe, every(10 * MIN, at(0), at(12), i * 3 * MIN).map((t) => (t >= at(4, 2) && t < at(7, 47)
       ? { startMs: t, domain: 'www.facebook.com', verdict: 'tls', blockingType: 'sni_reset', failure: 'connection_reset' }
       : { startMs: t, domain: 'www.facebook.com' })));
     facebookIds.push(...ids.map(idToString));
-  });
-  const other = addProbe(store, BEELINE, DAY);
-  ingest(store, other, every(30 * MIN, at(0), at(12)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' })));
+  }
+  const other = await addProbe(store, BEELINE, DAY);
+  await ingest(store, other, every(30 * MIN, at(0), at(12)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' })));
   const router = new Router();
   registerApiRoutes(router, { store, clock, adminToken: TOKEN });
   listening = await listenRouter(router, '127.0.0.1', 0);
@@ -39,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await listening.close();
-  store.close();
+  await store.close();
 });
 
 async function get(path: string): Promise<{ status: number; body: any; text: string; type: string }> {
@@ -207,4 +209,5 @@ describe('probes, health, metrics', () => {
     expect(metrics.type).toContain('text/plain');
     expect(metrics.text).toMatch(/steppe_api_requests_total\{route="GET \/api\/v1\/measurements",status="200"\} \d+/);
   });
+});
 });

@@ -26,18 +26,18 @@ let base = '';
 const clock = new ManualClock(at(12));
 
 beforeAll(async () => {
-  store = openSqliteStore(':memory:');
-  seedEventsFromFile(store, at(0));
+  store = await openSqliteStore(':memory:');
+  await seedEventsFromFile(store, at(0));
   // Three Kazakhtelecom probes: www.facebook.com reset by SNI (confirmed) from 04:02 to 07:47.
-  [0, 1, 2].forEach((i) => {
-    const probe = addProbe(store, KAZAKHTELECOM, DAY);
-    ingest(store, probe, every(10 * MIN, at(0), at(12), i * 3 * MIN).map((t) => (t >= at(4, 2) && t < at(7, 47)
+  for (const i of [0, 1, 2]) {
+    const probe = await addProbe(store, KAZAKHTELECOM, DAY);
+    await ingest(store, probe, every(10 * MIN, at(0), at(12), i * 3 * MIN).map((t) => (t >= at(4, 2) && t < at(7, 47)
       ? { startMs: t, domain: 'www.facebook.com', verdict: 'tls', blockingType: 'sni_reset', failure: 'connection_reset', confirmed: true }
       : { startMs: t, domain: 'www.facebook.com' })));
-  });
+  }
   // One Beeline probe: www.youtube.com, silent from 05:00 to 08:00 (no data, not accessible).
-  const beeline = addProbe(store, BEELINE, DAY);
-  ingest(store, beeline, every(20 * MIN, at(0), at(12)).filter((t) => t < at(5) || t >= at(8)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' })));
+  const beeline = await addProbe(store, BEELINE, DAY);
+  await ingest(store, beeline, every(20 * MIN, at(0), at(12)).filter((t) => t < at(5) || t >= at(8)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' })));
   const router = new Router();
   registerApiRoutes(router, { store, clock });
   registerDashboardRoutes(router, { store, clock, publicUrl: 'https://collector.example.org/' });
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await listening.close();
-  store.close();
+  await store.close();
 });
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers; bytes: Buffer }> {
@@ -208,7 +208,7 @@ describe('GET /dashboard', () => {
     }
   });
 
-  it('keeps the page palette equal to the SVG palette', () => {
+  it('keeps the page palette equal to the SVG palette', async () => {
     const css = readFileSync(`${ASSETS_DIR}style.css`, 'utf8');
     const prop = (name: string): string | undefined => new RegExp(`${name}:\\s*(#[0-9a-fA-F]{6})`).exec(css)?.[1]?.toLowerCase();
     for (const s of STATE_STYLES) expect(prop(`--state-${s.state.replace('_', '-')}`), s.state).toBe(s.fill);

@@ -10,18 +10,21 @@ import { ProofWriter, steppeJsonLine } from '../../src/export/steppe-jsonl.js';
 import { importOoniFile } from '../../src/ooni/importer.js';
 import type { MeasurementWithRaw } from '../../src/store/store.js';
 import { seedSigned, tempStore } from './helpers.js';
+import { describeEngines } from '../store/engines.js';
+import { toArray } from '../store/fixtures.js';
 
-let t: ReturnType<typeof tempStore>;
+describeEngines('export-chunks', (engine) => {
+let t: Awaited<ReturnType<typeof tempStore>>;
 
 beforeAll(async () => {
-  t = tempStore();
-  seedSigned(t.store, 8);
+  t = await tempStore(() => engine.open());
+  await seedSigned(t.store, 8);
   const fixture = fileURLToPath(new URL('../ooni/fixtures/web_connectivity-0.2.jsonl', import.meta.url));
   await importOoniFile(fixture, { store: t.store, reference: defaultVerdictReference(), clock: new ManualClock(Date.UTC(2024, 0, 1)) });
 });
 afterAll(async () => {
   await pool.close();
-  t.close();
+  await t.close();
 });
 
 // Worker threads run the built collector (dist/): `npx tsc -b` first, as for the CLI tests.
@@ -36,24 +39,24 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
 const text = (chunks: Iterable<Buffer>): string => Buffer.concat([...chunks]).toString('utf8');
 
 describe('exportChunks', () => {
-  it('streams exactly the text of exportLines, in every format and proof mode, with the same counts', () => {
+  it('streams exactly the text of exportLines, in every format and proof mode, with the same counts', async () => {
     for (const format of EXPORT_FORMAT_NAMES) {
       for (const proofs of ['compact', 'full'] as const) {
         const a = newCounter();
         const b = newCounter();
-        const lines = [...exportLines(t.store, {}, format, a, { proofs })].join('');
-        const chunks = [...exportChunks(t.store, {}, format, b, { proofs })];
+        const lines = (await toArray(exportLines(t.store, {}, format, a, { proofs }))).join('');
+        const chunks = (await toArray(exportChunks(t.store, {}, format, b, { proofs })));
         expect(text(chunks), `${format} ${proofs}`).toBe(lines);
         expect(b).toEqual(a);
         expect(chunks.every((c) => c.length > 0)).toBe(true);
       }
     }
     // A filter that matches nothing gives no chunk at all (CSV: the header).
-    expect([...exportChunks(t.store, { domains: ['nothing.example'] }, 'jsonl')]).toHaveLength(0);
+    expect((await toArray(exportChunks(t.store, { domains: ['nothing.example'] }, 'jsonl')))).toHaveLength(0);
   });
 
-  it('falls back to the reference path for bytes the transcoder leaves to it, in line with the proofs written', () => {
-    const rows = [...exportRows(t.store, { sources: ['steppe'] }, true)].slice(0, 3);
+  it('falls back to the reference path for bytes the transcoder leaves to it, in line with the proofs written', async () => {
+    const rows = (await toArray(exportRows(t.store, { sources: ['steppe'] }, true))).slice(0, 3);
     const first = rows[0];
     if (first === undefined) throw new Error('no rows');
     // Same measurement with a group-typed unknown field appended: protobufjs skips it, the transcoder does not try.
@@ -71,20 +74,20 @@ describe('exportChunks', () => {
     expect(writer.fast).toBe(3);
   });
 
-  it('reports a corrupt stored measurement as exportLines does', () => {
-    const [row] = [...t.store.iterateMeasurements({}, { order: 'asc' })];
+  it('reports a corrupt stored measurement as exportLines does', async () => {
+    const [row] = (await toArray(t.store.iterateMeasurements({}, { order: 'asc' })));
     if (row === undefined) throw new Error('no rows');
     const broken: ExportSource = { iterateMeasurements: () => [{ ...row, raw: new Uint8Array([0x0a, 0xff]), proof: null }] };
-    expect(() => [...exportChunks(broken, {}, 'jsonl')]).toThrow(/does not decode/);
+    await expect(toArray(exportChunks(broken, {}, 'jsonl'))).rejects.toThrow(/does not decode/);
   });
 
-  it('writes lines longer than a chunk whole', () => {
-    const [row] = [...t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' })] as MeasurementWithRaw[];
+  it('writes lines longer than a chunk whole', async () => {
+    const [row] = (await toArray(t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' }))) as MeasurementWithRaw[];
     if (row === undefined) throw new Error('no rows');
     const big = encodeMeasurement({ id: newId(1_607_220_000_000), startTimeMs: 1_607_220_000_000, input: 'x'.repeat(200_000) });
     const source: ExportSource = { iterateMeasurements: () => [{ ...row, raw: big, proof: null }, { ...row, proof: null }] };
-    const chunks = [...exportChunks(source, {}, 'jsonl')];
-    expect(text(chunks)).toBe([...exportLines(source, {}, 'jsonl')].join(''));
+    const chunks = (await toArray(exportChunks(source, {}, 'jsonl')));
+    expect(text(chunks)).toBe((await toArray(exportLines(source, {}, 'jsonl'))).join(''));
     expect(chunks.length).toBeGreaterThanOrEqual(1);
   });
 
@@ -93,21 +96,21 @@ describe('exportChunks', () => {
     for (const proofs of ['compact', 'full'] as const) {
       const a = newCounter();
       const b = newCounter();
-      const lines = [...exportLines(t.store, {}, 'jsonl', a, { proofs })].join('');
+      const lines = (await toArray(exportLines(t.store, {}, 'jsonl', a, { proofs }))).join('');
       expect(await collect(exportChunksParallel(t.store, {}, 'jsonl', pool, b, { proofs }))).toBe(lines);
       expect(b).toEqual(a);
     }
     // Many pages over two workers: order is kept (rows repeated to fill pages).
-    const rows = [...t.store.iterateMeasurements({}, { order: 'asc', withProofs: true })];
+    const rows = (await toArray(t.store.iterateMeasurements({}, { order: 'asc', withProofs: true })));
     const many: ExportSource = { iterateMeasurements: () => Array.from({ length: 8 }, () => rows).flat() };
-    expect(await collect(exportChunksParallel(many, {}, 'jsonl', pool))).toBe([...exportLines(many, {}, 'jsonl')].join(''));
+    expect(await collect(exportChunksParallel(many, {}, 'jsonl', pool))).toBe((await toArray(exportLines(many, {}, 'jsonl'))).join(''));
     // Other formats are written on the main thread.
-    expect(await collect(exportChunksParallel(t.store, {}, 'csv', pool))).toBe([...exportLines(t.store, {}, 'csv')].join(''));
+    expect(await collect(exportChunksParallel(t.store, {}, 'csv', pool))).toBe((await toArray(exportLines(t.store, {}, 'csv'))).join(''));
   });
 
   it('reads the store only a few pages ahead of the consumer', async () => {
     let pulled = 0;
-    const rows = [...t.store.iterateMeasurements({}, { order: 'asc', withProofs: true })];
+    const rows = (await toArray(t.store.iterateMeasurements({}, { order: 'asc', withProofs: true })));
     const endless: ExportSource = {
       *iterateMeasurements() {
         for (let i = 0; i < 1_000_000; i += 1) {
@@ -129,19 +132,20 @@ describe('exportChunks', () => {
   });
 
   it('reports a corrupt measurement from a worker', async () => {
-    const [row] = [...t.store.iterateMeasurements({}, { order: 'asc' })];
+    const [row] = (await toArray(t.store.iterateMeasurements({}, { order: 'asc' })));
     if (row === undefined) throw new Error('no rows');
     const broken: ExportSource = { iterateMeasurements: () => [{ ...row, raw: new Uint8Array([0x0a, 0xff]), proof: null }] };
     await expect(collect(exportChunksParallel(broken, {}, 'jsonl', pool))).rejects.toThrow(/does not decode/);
   });
 
-  it('reads proofs once per batch from the store', () => {
-    const rows = [...t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc', withProofs: true })] as (MeasurementWithRaw & { proof?: unknown })[];
-    for (const r of rows) expect(r.proof).toEqual(t.store.getMeasurement(r.id)?.proof);
+  it('reads proofs once per batch from the store', async () => {
+    const rows = (await toArray(t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc', withProofs: true }))) as (MeasurementWithRaw & { proof?: unknown })[];
+    for (const r of rows) expect(r.proof).toEqual((await t.store.getMeasurement(r.id))?.proof);
     // Rows of one batch share one proof object.
     const distinct = new Set(rows.map((r) => r.proof));
     expect(distinct.size).toBeLessThan(rows.length);
-    const plain = [...t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' })] as (MeasurementWithRaw & { proof?: unknown })[];
+    const plain = (await toArray(t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' }))) as (MeasurementWithRaw & { proof?: unknown })[];
     expect(plain.every((r) => r.proof === undefined)).toBe(true);
   });
+});
 });

@@ -12,28 +12,31 @@ import { verifyJsonlProofs } from '../../src/export/verify-proofs.js';
 import { importOoniFile } from '../../src/ooni/importer.js';
 import type { MeasurementWithRaw } from '../../src/store/store.js';
 import { seedSigned, tempStore } from './helpers.js';
+import { describeEngines } from '../store/engines.js';
+import { toArray } from '../store/fixtures.js';
 
-let t: ReturnType<typeof tempStore>;
+describeEngines('exports', (engine) => {
+let t: Awaited<ReturnType<typeof tempStore>>;
 let signed = 0;
 const work = mkdtempSync(join(tmpdir(), 'steppe-exports-'));
 
 beforeAll(async () => {
-  t = tempStore();
-  signed = seedSigned(t.store, 6);
+  t = await tempStore(() => engine.open());
+  signed = await seedSigned(t.store, 6);
   const fixture = fileURLToPath(new URL('../ooni/fixtures/web_connectivity-0.2.jsonl', import.meta.url));
   await importOoniFile(fixture, { store: t.store, reference: defaultVerdictReference(), clock: new ManualClock(Date.UTC(2024, 0, 1)) });
 });
-afterAll(() => {
-  t.close();
+afterAll(async () => {
+  await t.close();
   rmSync(work, { recursive: true, force: true });
 });
 
 type Obj = Record<string, unknown>;
 
 describe('JSON Lines in Steppe\'s schema', () => {
-  it('carries every measurement with the collector\'s network fields, current verdict and proof', () => {
+  it('carries every measurement with the collector\'s network fields, current verdict and proof', async () => {
     const counter = newCounter();
-    const lines = [...exportLines(t.store, {}, 'jsonl', counter, { proofs: 'full' })];
+    const lines = (await toArray(exportLines(t.store, {}, 'jsonl', counter, { proofs: 'full' })));
     expect(lines).toHaveLength(signed + 2);
     expect(counter.rows).toBe(signed + 2);
     const rows = lines.map((l) => JSON.parse(l) as Obj);
@@ -60,15 +63,15 @@ describe('JSON Lines in Steppe\'s schema', () => {
     expect(imported[0]?.['report_id']).toBe('20201206T101501Z_webconnectivity_KZ_9198_n1_Rb6wNkz1qMFJyLOp');
   });
 
-  it('filters like the API does', () => {
-    const lines = [...exportLines(t.store, { verdicts: ['tls'], probeAsns: [9198] }, 'jsonl')].map((l) => JSON.parse(l) as Obj);
+  it('filters like the API does', async () => {
+    const lines = (await toArray(exportLines(t.store, { verdicts: ['tls'], probeAsns: [9198] }, 'jsonl'))).map((l) => JSON.parse(l) as Obj);
     expect(lines.length).toBeGreaterThan(0);
     for (const r of lines) expect([r['verdict'], r['probe_asn']]).toEqual(['tls', 9198]);
   });
 
   it('writes each batch header once in compact mode (the default), and a compact file verifies as a whole', async () => {
-    const compact = [...exportLines(t.store, {}, 'jsonl')];
-    const full = [...exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' })];
+    const compact = (await toArray(exportLines(t.store, {}, 'jsonl')));
+    const full = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' })));
     const proofs = compact.map((l) => (JSON.parse(l) as Obj)['proof'] as Obj | null).filter((p): p is Obj => p !== null);
     const withHeader = proofs.filter((p) => typeof p['batch_header'] === 'string');
     // seedSigned commits one batch per probe: two headers, each on its batch's first line.
@@ -87,7 +90,7 @@ describe('JSON Lines in Steppe\'s schema', () => {
   });
 
   it('verifies end to end: every proof and every signed field of an exported file; a tampered line fails', async () => {
-    const text = [...exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' })].join('');
+    const text = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' }))).join('');
     const file = join(work, 'm.jsonl.gz');
     writeFileSync(file, gzipSync(text));
     expect(await verifyJsonlProofs(file)).toEqual({ lines: signed + 2, verified: signed, unsigned: 2, failures: [], moreFailures: 0 });
@@ -130,8 +133,8 @@ describe('JSON Lines in Steppe\'s schema', () => {
 });
 
 describe('CSV of the queryable columns', () => {
-  it('has a header row and one RFC 4180 row per measurement', () => {
-    const lines = [...exportLines(t.store, {}, 'csv')];
+  it('has a header row and one RFC 4180 row per measurement', async () => {
+    const lines = (await toArray(exportLines(t.store, {}, 'csv')));
     expect(lines[0]).toBe(csvHeader());
     expect(lines[0]).toBe(`${CSV_COLUMNS.map((c) => c.name).join(',')}\r\n`);
     expect(lines).toHaveLength(signed + 3);
@@ -140,7 +143,7 @@ describe('CSV of the queryable columns', () => {
     for (const l of lines) expect(l.endsWith('\r\n')).toBe(true);
   });
 
-  it('quotes fields as RFC 4180 says', () => {
+  it('quotes fields as RFC 4180 says', async () => {
     expect(csvField('plain')).toBe('plain');
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
@@ -153,8 +156,8 @@ describe('CSV of the queryable columns', () => {
 });
 
 describe('OONI data-format JSON Lines', () => {
-  it('writes one OONI measurement per line with OONI\'s base keys and Steppe\'s verdict in x_steppe', () => {
-    const rows = [...exportLines(t.store, {}, 'ooni.jsonl')].map((l) => JSON.parse(l) as Obj);
+  it('writes one OONI measurement per line with OONI\'s base keys and Steppe\'s verdict in x_steppe', async () => {
+    const rows = (await toArray(exportLines(t.store, {}, 'ooni.jsonl'))).map((l) => JSON.parse(l) as Obj);
     expect(rows).toHaveLength(signed + 2);
     for (const r of rows) {
       expect(Object.keys(r)).toEqual(expect.arrayContaining(['measurement_start_time', 'test_start_time', 'probe_asn', 'probe_cc', 'probe_ip', 'report_id', 'input', 'test_name', 'test_version', 'software_name', 'software_version', 'data_format_version', 'annotations', 'test_runtime', 'test_keys']));
@@ -169,11 +172,11 @@ describe('OONI data-format JSON Lines', () => {
 });
 
 describe('exportRows', () => {
-  it('uses the proof the iterator carries, and looks it up only when it does not', () => {
-    const real = [...t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' })].slice(0, 2);
+  it('uses the proof the iterator carries, and looks it up only when it does not', async () => {
+    const real = (await toArray(t.store.iterateMeasurements({ sources: ['steppe'] }, { order: 'asc' }))).slice(0, 2);
     const first = real[0];
     if (first === undefined) throw new Error('no rows');
-    const proof = t.store.getMeasurement(first.id)?.proof ?? null;
+    const proof = (await t.store.getMeasurement(first.id))?.proof ?? null;
     let lookups = 0;
     const carrying: ExportSource = {
       iterateMeasurements: () => real.map((r: MeasurementWithRaw) => ({ ...r, proof })),
@@ -182,19 +185,19 @@ describe('exportRows', () => {
         return { proof: null };
       },
     };
-    expect([...exportRows(carrying, {}, true)].map((r) => r.proof)).toEqual([proof, proof]);
+    expect((await toArray(exportRows(carrying, {}, true))).map((r) => r.proof)).toEqual([proof, proof]);
     expect(lookups).toBe(0);
     const bare: ExportSource = { iterateMeasurements: () => real, getMeasurement: (id) => t.store.getMeasurement(id) };
-    const rows = [...exportRows(bare, {}, true)];
+    const rows = (await toArray(exportRows(bare, {}, true)));
     expect(rows.map((r) => idToString(r.id))).toEqual(real.map((r) => idToString(r.id)));
     expect(rows.every((r) => r.proof !== null)).toBe(true);
   });
 
-  it('reports a corrupt stored measurement instead of exporting garbage', () => {
-    const [row] = [...t.store.iterateMeasurements({}, { order: 'asc' })];
+  it('reports a corrupt stored measurement instead of exporting garbage', async () => {
+    const [row] = (await toArray(t.store.iterateMeasurements({}, { order: 'asc' })));
     if (row === undefined) throw new Error('no rows');
     const broken: ExportSource = { iterateMeasurements: () => [{ ...row, raw: new Uint8Array([0x0a, 0xff]), proof: null }] };
-    expect(() => [...exportLines(broken, {}, 'jsonl')]).toThrow(/does not decode/);
+    await expect(toArray(exportLines(broken, {}, 'jsonl'))).rejects.toThrow(/does not decode/);
   });
 });
-
+});

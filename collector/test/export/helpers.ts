@@ -8,8 +8,8 @@ import {
   newId,
   sealBatch,
 } from '@steppe/shared';
-import { type SqliteStore, openSqliteStore } from '../../src/store/sqlite-store.js';
-import type { ProbeNetwork } from '../../src/store/store.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { ProbeNetwork, Store } from '../../src/store/store.js';
 import { BEELINE, KAZAKHTELECOM, type TestProbe, newProbe } from '../store/fixtures.js';
 
 export { BEELINE, KAZAKHTELECOM, type TestProbe, newProbe } from '../store/fixtures.js';
@@ -17,15 +17,15 @@ export { BEELINE, KAZAKHTELECOM, type TestProbe, newProbe } from '../store/fixtu
 /** 6 December 2020, 10:02 Almaty time (UTC+6). */
 export const SUMMIT_MS = Date.UTC(2020, 11, 6, 4, 2);
 
-/** A temporary directory and a store in it; `close()` removes both. */
-export function tempStore(): { store: SqliteStore; dir: string; close: () => void } {
+/** A temporary directory (for outputs) and a store, by default a SQLite file in it (an engine's `open` otherwise); `close()` removes both. */
+export async function tempStore(open?: () => Promise<Store>): Promise<{ store: Store; dir: string; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'steppe-export-'));
-  const store = openSqliteStore(join(dir, 'collector.db'));
+  const store = open === undefined ? await openSqliteStore(join(dir, 'collector.db')) : await open();
   return {
     store,
     dir,
-    close: () => {
-      store.close();
+    close: async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -76,11 +76,11 @@ export function probeMeasurement(probeId: string, startMs: number, domain: strin
 }
 
 /** Register a probe and commit one signed batch of measurements as ingest would. */
-export function ingestSigned(store: SqliteStore, probe: TestProbe, sequence: number, measurements: readonly MeasurementProps[], network: ProbeNetwork, receivedMs: number): Uint8Array[] {
-  store.registerProbe(probe.probeId, probe.keys.publicKey, receivedMs, network);
+export async function ingestSigned(store: Store, probe: TestProbe, sequence: number, measurements: readonly MeasurementProps[], network: ProbeNetwork, receivedMs: number): Promise<Uint8Array[]> {
+  await store.registerProbe(probe.probeId, probe.keys.publicKey, receivedMs, network);
   const raws = measurements.map((m) => encodeMeasurement(m));
   const batch = sealBatch({ keys: probe.keys, probeId: probe.probeId, sequence, createdMs: receivedMs, measurements: raws });
-  const [result] = store.commitBatches([{
+  const [result] = await store.commitBatches([{
     probeId: probe.probeId,
     sequence,
     header: batch.header ?? new Uint8Array(),
@@ -97,15 +97,15 @@ export function ingestSigned(store: SqliteStore, probe: TestProbe, sequence: num
 }
 
 /** A store holding 2 probes × `perProbe` measurements around the summit, alternating blocked/accessible. */
-export function seedSigned(store: SqliteStore, perProbe: number, receivedMs: number = SUMMIT_MS + 3_600_000): number {
+export async function seedSigned(store: Store, perProbe: number, receivedMs: number = SUMMIT_MS + 3_600_000): Promise<number> {
   const probes = [newProbe(), newProbe()];
   let n = 0;
-  probes.forEach((probe, p) => {
+  for (const [p, probe] of probes.entries()) {
     const ms: MeasurementProps[] = [];
     for (let i = 0; i < perProbe; i += 1) {
       ms.push(probeMeasurement(probe.probeId, SUMMIT_MS + i * 60_000 + p * 1000, i % 3 === 0 ? 'www.instagram.com' : 'www.facebook.com', i % 2 === 0));
     }
-    n += ingestSigned(store, probe, 1, ms, p === 0 ? KAZAKHTELECOM : BEELINE, receivedMs).length;
-  });
+    n += (await ingestSigned(store, probe, 1, ms, p === 0 ? KAZAKHTELECOM : BEELINE, receivedMs)).length;
+  }
   return n;
 }

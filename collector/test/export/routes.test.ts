@@ -14,8 +14,11 @@ import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
 import type { MeasurementRecord } from '../../src/store/store.js';
 import { SUMMIT_MS, seedSigned, tempStore } from './helpers.js';
+import { describeEngines } from '../store/engines.js';
+import { toArray } from '../store/fixtures.js';
 
-let t: ReturnType<typeof tempStore>;
+describeEngines('export-routes', (engine) => {
+let t: Awaited<ReturnType<typeof tempStore>>;
 let rows = 0;
 let listening: Listening;
 let base = '';
@@ -39,8 +42,8 @@ async function fetchRaw(method: string, path: string, headers: Record<string, st
 }
 
 beforeAll(async () => {
-  t = tempStore();
-  rows = seedSigned(t.store, 8);
+  t = await tempStore(() => engine.open());
+  rows = await seedSigned(t.store, 8);
   const router = new Router();
   registerExportRoutes(router, { store: t.store, clock, collectorKey: keys, snapshotDir: join(work, 'snapshots') });
   listening = await listenRouter(router, '127.0.0.1', 0);
@@ -48,7 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await listening.close();
-  t.close();
+  await t.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -104,7 +107,7 @@ describe('streaming with backpressure', () => {
     // A synthetic source of 60,000 records (~20 MB of CSV), counting what is pulled.
     const total = 60_000;
     let pulled = 0;
-    const template = [...t.store.iterateRecords({}, { order: 'asc' })][0];
+    const template = (await toArray(t.store.iterateRecords({}, { order: 'asc' })))[0];
     if (template === undefined) throw new Error('no record');
     const source: RecordSource = {
       iterateMeasurements: () => [],
@@ -140,7 +143,7 @@ describe('streaming with backpressure', () => {
       expect(lines).toBe(total + 1);
       expect(pulled).toBe(total);
     } finally {
-      void slow.close();
+      void await slow.close();
     }
   });
 });
@@ -187,5 +190,4 @@ describe('snapshots over HTTP', () => {
     expect((await fetchRaw('GET', '/api/v1/snapshots/20201206T000000Z-000000000000/manifest.json')).status).toBe(404);
   });
 });
-
-
+});

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,10 @@ import { parseExportQuery } from '../../src/export/query.js';
 import { type SnapshotResult, isSnapshotId, writeSnapshot } from '../../src/export/snapshot.js';
 import { verifySnapshot } from '../../src/export/verify-snapshot.js';
 import { SUMMIT_MS, seedSigned, tempStore } from './helpers.js';
+import { describeEngines } from '../store/engines.js';
 
-let t: ReturnType<typeof tempStore>;
+describeEngines('snapshot', (engine) => {
+let t: Awaited<ReturnType<typeof tempStore>>;
 let rows = 0;
 let snap: SnapshotResult;
 const work = mkdtempSync(join(tmpdir(), 'steppe-snapshot-'));
@@ -20,8 +22,8 @@ const keys = generateSigningKeyPair();
 const clock = new ManualClock(SUMMIT_MS + 86_400_000);
 
 beforeAll(async () => {
-  t = tempStore();
-  rows = seedSigned(t.store, 5);
+  t = await tempStore(() => engine.open());
+  rows = await seedSigned(t.store, 5);
   snap = await writeSnapshot({
     source: t.store,
     query: parseExportQuery(new URLSearchParams('probe_cc=KZ&since=2020-12-06')),
@@ -30,8 +32,8 @@ beforeAll(async () => {
     clock,
   });
 });
-afterAll(() => {
-  t.close();
+afterAll(async () => {
+  await t.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -50,7 +52,7 @@ function flipByte(path: string, at: (size: number) => number): void {
 }
 
 describe('writeSnapshot', () => {
-  it('writes the three exports, a manifest describing them and its signature, atomically', () => {
+  it('writes the three exports, a manifest describing them and its signature, atomically', async () => {
     expect(readdirSync(snap.dir).sort()).toEqual(['manifest.json', 'manifest.sig', 'measurements.csv.gz', 'measurements.jsonl.gz', 'measurements.ooni.jsonl.gz']);
     expect(readdirSync(work).filter((n) => n.includes('partial'))).toEqual([]);
     const m = snap.manifest;
@@ -153,7 +155,7 @@ describe('verifySnapshot', () => {
 });
 
 describe('the collector key', () => {
-  it('is created 0600 on first use and read back after', () => {
+  it('is created 0600 on first use and read back after', async () => {
     const path = join(work, 'keys', 'collector-key.pem');
     const first = loadOrCreateCollectorKey(path);
     expect(first.created).toBe(true);
@@ -164,7 +166,7 @@ describe('the collector key', () => {
     expect(again.looseMode).toBe(false);
   });
 
-  it('is accepted on the command line as base64, PEM, the API document, or a file of those', () => {
+  it('is accepted on the command line as base64, PEM, the API document, or a file of those', async () => {
     const doc = collectorKeyDocument(keys.publicKey);
     expect(doc.fingerprint).toMatch(/^SHA256:/);
     for (const form of [doc.public_key, doc.pem, JSON.stringify(doc)]) expect(Buffer.from(parsePublicKeyArgument(form))).toEqual(Buffer.from(keys.publicKey));
@@ -188,17 +190,19 @@ function captureIO(): { io: CliIO; out: () => string; err: () => string } {
 
 describe('steppe-collector snapshot and verify', () => {
   it('writes a snapshot from the database and verifies it; a tampered copy exits 1 with STEPPE_ERR_SNAPSHOT_INVALID', async () => {
-    const db = join(t.dir, 'collector.db');
+    const db = engine.specOf(t.store);
     const out = join(work, 'cli-snapshot');
     const w = captureIO();
-    expect(await main(['snapshot', '--db', db, '--out', out, '--probe-asn', 'AS9198', '--verdict', 'tls,accessible', '--until', '2020-12-07'], w.io)).toBe(0);
+    // The key beside a database file by default; named, as a PostgreSQL database needs.
+    const key = engine.name === 'sqlite' ? join(dirname(db), 'collector-key.pem') : join(t.dir, 'collector-key.pem');
+    expect(await main(['snapshot', '--db', db, '--out', out, '--probe-asn', 'AS9198', '--verdict', 'tls,accessible', '--until', '2020-12-07', ...(engine.name === 'sqlite' ? [] : ['--key', key])], w.io)).toBe(0);
     expect(w.err()).toContain('created the collector signing key');
-    expect(existsSync(join(t.dir, 'collector-key.pem'))).toBe(true);
+    expect(existsSync(key)).toBe(true);
     expect(w.out()).toMatch(/snapshot \d{8}T\d{6}Z-[0-9a-f]{12}: 5 measurements/);
-    const key = /--public-key (\S+)/.exec(w.out())?.[1] ?? '';
+    const publicKey = /--public-key (\S+)/.exec(w.out())?.[1] ?? '';
 
     const ok = captureIO();
-    expect(await main(['verify', out, '--public-key', key, '--measurements'], ok.io)).toBe(0);
+    expect(await main(['verify', out, '--public-key', publicKey, '--measurements'], ok.io)).toBe(0);
     expect(ok.out()).toContain('signature: valid');
     expect(ok.out()).toContain('5 signed and verified');
     expect(ok.out().trimEnd().endsWith('VALID')).toBe(true);
@@ -210,7 +214,7 @@ describe('steppe-collector snapshot and verify', () => {
     cpSync(out, bad, { recursive: true });
     flipByte(join(bad, 'measurements.ooni.jsonl.gz'), (n) => Math.floor(n / 3));
     const fail = captureIO();
-    expect(await main(['verify', bad, '--public-key', key], fail.io)).toBe(1);
+    expect(await main(['verify', bad, '--public-key', publicKey], fail.io)).toBe(1);
     expect(fail.out()).toContain('FAIL measurements.ooni.jsonl.gz');
     expect(fail.out()).toContain('INVALID: 1 problem(s) [STEPPE_ERR_SNAPSHOT_INVALID]');
     expect(fail.err()).toContain('[STEPPE_ERR_SNAPSHOT_INVALID]');
@@ -218,7 +222,7 @@ describe('steppe-collector snapshot and verify', () => {
 
   it('exits 2 on bad options, naming them', async () => {
     const e1 = captureIO();
-    expect(await main(['snapshot', '--db', join(t.dir, 'collector.db'), '--out', join(work, 'x'), '--verdict', 'censored'], e1.io)).toBe(2);
+    expect(await main(['snapshot', '--db', engine.specOf(t.store), '--out', join(work, 'x'), '--verdict', 'censored', '--key', join(t.dir, 'k.pem')], e1.io)).toBe(2);
     expect(e1.err()).toContain('option --verdict: expected one of');
     const e2 = captureIO();
     expect(await main(['snapshot', '--out', join(work, 'y')], e2.io)).toBe(2);
@@ -227,4 +231,5 @@ describe('steppe-collector snapshot and verify', () => {
     expect(await main(['verify', work, '--public-key', 'nope'], e3.io)).toBe(2);
     expect(e3.err()).toContain('option --public-key');
   });
+});
 });

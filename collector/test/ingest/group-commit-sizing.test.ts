@@ -49,6 +49,23 @@ describe('GroupCommitter sizing', () => {
     expect(results.map((r) => r.stored.length)).toEqual([10, 250, 10]);
   });
 
+  it('reports pressure when the queue behind the commit in flight reaches the high-water mark, and relief below half of it', async () => {
+    const store = new CountingStore();
+    let open!: () => void;
+    store.gate = new Promise((resolve) => { open = resolve; });
+    const signals: boolean[] = [];
+    const c = new GroupCommitter(store, new IngestMetrics(new Registry()), { maxMeasurements: 100, highWaterMeasurements: 100, onPressure: (high) => signals.push(high) });
+    const first = c.submit(batch(100)); // full: commits at once, held by the gate
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 4 }, () => c.submit(batch(30)));
+    expect(signals).toEqual([true]);
+    expect(c.pressed).toBe(true);
+    open();
+    await Promise.all([first, ...rest]);
+    expect(signals).toEqual([true, false]);
+    expect(store.groups).toEqual([100, 90, 30]);
+  });
+
   it('commits at the next turn under light load: a lone batch waits for nothing', async () => {
     const store = new CountingStore();
     const c = new GroupCommitter(store, new IngestMetrics(new Registry()));

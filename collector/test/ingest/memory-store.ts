@@ -8,12 +8,15 @@ export class MemoryIngestStore implements IngestStore {
   commits = 0;
   /** Set to make the next commit throw (storage failure). */
   failNext = 0;
+  /** While set, key lookups and commits wait for it (a slow database). */
+  gate: Promise<void> | undefined;
 
-  probeKey(probeId: string): Uint8Array | undefined {
+  async probeKey(probeId: string): Promise<Uint8Array | undefined> {
+    await this.gate;
     return this.keys.get(probeId);
   }
 
-  registerProbe(probeId: string, publicKey: Uint8Array, _nowMs: number, _network: ProbeNetwork): ProbeRegistration {
+  async registerProbe(probeId: string, publicKey: Uint8Array, _nowMs: number, _network: ProbeNetwork): Promise<ProbeRegistration> {
     const known = this.keys.get(probeId);
     if (known === undefined) {
       this.keys.set(probeId, new Uint8Array(publicKey));
@@ -22,11 +25,12 @@ export class MemoryIngestStore implements IngestStore {
     return Buffer.from(known).equals(Buffer.from(publicKey)) ? 'known' : 'conflict';
   }
 
-  touchProbe(probeId: string, _nowMs: number, _network: ProbeNetwork): void {
+  async touchProbe(probeId: string, _nowMs: number, _network: ProbeNetwork): Promise<void> {
     this.touched.push(probeId);
   }
 
-  commitBatches(batches: readonly IncomingBatch[]): CommitResult[] {
+  async commitBatches(batches: readonly IncomingBatch[]): Promise<CommitResult[]> {
+    await this.gate;
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('simulated storage failure');

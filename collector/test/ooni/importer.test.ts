@@ -2,31 +2,48 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CliIO, ManualClock, defaultVerdictReference, idToString } from '@steppe/shared';
 import { main } from '../../src/cli/main.js';
 import { importOoniFile } from '../../src/ooni/importer.js';
 import { tempStore } from '../export/helpers.js';
+import { describeEngines } from '../store/engines.js';
+import { toArray } from '../store/fixtures.js';
+
+function captureIO(): { io: CliIO; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void): Writable => new Writable({ write(chunk: Buffer, _e, cb) { append(chunk.toString()); cb(); } });
+  const io: CliIO = {
+    stdout: sink((s) => { out += s; }),
+    stderr: sink((s) => { err += s; }),
+    stdin: process.stdin,
+    env: {},
+    signal: new AbortController().signal,
+  };
+  return { io, out: () => out, err: () => err };
+}
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const reference = defaultVerdictReference();
 const clock = new ManualClock(Date.UTC(2024, 0, 10));
 
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  cleanup?.();
+describeEngines('ooni-import', (engine) => {
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
   cleanup = undefined;
 });
 
-function open(): ReturnType<typeof tempStore> {
-  const t = tempStore();
+async function open(): Promise<Awaited<ReturnType<typeof tempStore>>> {
+  const t = await tempStore(() => engine.open());
   cleanup = t.close;
   return t;
 }
 
 describe('importOoniFile', () => {
   it('imports every version, reports malformed and foreign lines by number, and tabulates OONI against Steppe', async () => {
-    const { store } = open();
+    const { store } = await open();
     const s01 = await importOoniFile(fixture('web_connectivity-0.1.jsonl'), { store, reference, clock });
     expect(s01).toMatchObject({ lines: 4, imported: 2, duplicates: 0, skipped: 1 });
     expect(s01.problems).toEqual([{ line: 4, reason: expect.stringMatching(/^not valid JSON/) as unknown as string }]);
@@ -45,7 +62,7 @@ describe('importOoniFile', () => {
     expect(s05.agreement).toEqual({ dns: { dns: 2 }, null: { undetermined: 1 }, false: { accessible: 1 } });
 
     // Stored with OONI's own analysis beside Steppe's verdict, OONI's network fields, source 'ooni'.
-    const rows = [...store.iterateMeasurements({ sources: ['ooni'] }, { order: 'asc' })];
+    const rows = (await toArray(store.iterateMeasurements({ sources: ['ooni'] }, { order: 'asc' })));
     expect(rows).toHaveLength(10);
     const byInput = new Map(rows.map((r) => [r.input, r]));
     expect(byInput.get('http://www.kazbio.info/')).toMatchObject({ verdict: 'down', anomaly: false, asn: 9198, cc: 'KZ', source: 'ooni', ooni: { blocking: 'http-diff', accessible: false } });
@@ -55,24 +72,24 @@ describe('importOoniFile', () => {
     expect(byInput.get('http://www.adilsoz.kz/')?.reportId).toBe('20180312T081355Z_AS9198_q1WJxkTfmQs1bsXnmR0OPdYoRCBEGGVthkzwHs1n1MhI9IpTjB');
 
     // The OONI record is kept beside its conversion; no proof (no probe signature).
-    const one = store.getMeasurement(byInput.get('https://www.youtube.com/')?.id ?? new Uint8Array());
+    const one = await store.getMeasurement(byInput.get('https://www.youtube.com/')?.id ?? new Uint8Array());
     expect(one?.proof).toBeNull();
     expect(JSON.parse(Buffer.from(one?.original ?? []).toString('utf8'))).toMatchObject({ test_version: '0.4.0', input: 'https://www.youtube.com/' });
   });
 
   it('dedupes a second import of the same records, plain or gzip', async () => {
-    const { store } = open();
+    const { store } = await open();
     const first = await importOoniFile(fixture('web_connectivity-0.4.jsonl'), { store, reference, clock });
     expect(first.imported).toBe(2);
     const again = await importOoniFile(fixture('web_connectivity-0.4.jsonl.gz'), { store, reference, clock });
     expect(again).toMatchObject({ lines: 3, imported: 0, duplicates: 2, skipped: 1 });
-    expect(store.countMeasurements({})).toBe(2);
-    const ids = [...store.iterateRecords({})].map((r) => idToString(r.id));
+    expect(await store.countMeasurements({})).toBe(2);
+    const ids = (await toArray(store.iterateRecords({}))).map((r) => idToString(r.id));
     expect(new Set(ids).size).toBe(2);
   });
 
   it('commits in batches and stops between lines when asked', async () => {
-    const { store } = open();
+    const { store } = await open();
     const controller = new AbortController();
     controller.abort();
     const stopped = await importOoniFile(fixture('web_connectivity-0.5.jsonl'), { store, reference, clock, signal: controller.signal });
@@ -82,30 +99,21 @@ describe('importOoniFile', () => {
   });
 
   it('fails clearly on a file it cannot read', async () => {
-    const { store } = open();
+    const { store } = await open();
     await expect(importOoniFile('/nonexistent/ooni.jsonl', { store, reference, clock })).rejects.toMatchObject({ code: 'STEPPE_ERR_IMPORT' });
   });
 });
 
-function captureIO(): { io: CliIO; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void): Writable => new Writable({ write(chunk: Buffer, _e, cb) { append(chunk.toString()); cb(); } });
-  const io: CliIO = {
-    stdout: sink((s) => { out += s; }),
-    stderr: sink((s) => { err += s; }),
-    stdin: process.stdin,
-    env: {},
-    signal: new AbortController().signal,
-  };
-  return { io, out: () => out, err: () => err };
-}
 
 describe('steppe-collector import-ooni', () => {
+  let db = '';
+  beforeEach(async () => {
+    db = await engine.newSpec();
+  });
+
   it('prints the summary: counts, skipped lines with numbers, agreement table', async () => {
-    const { dir } = open();
     const { io, out } = captureIO();
-    const code = await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), fixture('web_connectivity-0.1.jsonl'), '--db', `${dir}/c.db`], io);
+    const code = await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), fixture('web_connectivity-0.1.jsonl'), '--db', db], io);
     expect(code).toBe(0);
     const text = out();
     expect(text).toContain('web_connectivity-0.2.jsonl: 3 lines, 2 imported, 0 duplicates (already stored), 1 skipped');
@@ -117,19 +125,20 @@ describe('steppe-collector import-ooni', () => {
   });
 
   it('exits 2 on bad options and 1 when nothing was usable', async () => {
-    const { dir } = open();
+    const { dir } = await open();
     const bad = captureIO();
     expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl')], bad.io)).toBe(2);
     expect(bad.err()).toContain('--db');
     const junk = join(dir, 'junk.jsonl');
     writeFileSync(junk, '{"test_name": "web_connectivity", "input":\n[]\n');
     const none = captureIO();
-    expect(await main(['import-ooni', junk, '--db', `${dir}/c.db`], none.io)).toBe(1);
+    expect(await main(['import-ooni', junk, '--db', db], none.io)).toBe(1);
     expect(none.out()).toContain('line 2: the line is not a JSON object');
     const first = captureIO();
-    expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), '--db', `${dir}/c.db`, '--json'], first.io)).toBe(0);
+    expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), '--db', db, '--json'], first.io)).toBe(0);
     const again = captureIO();
-    expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), '--db', `${dir}/c.db`, '--json'], again.io)).toBe(0);
+    expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), '--db', db, '--json'], again.io)).toBe(0);
     expect(JSON.parse(again.out())).toMatchObject({ [fixture('web_connectivity-0.2.jsonl')]: { imported: 0, duplicates: 2 } });
   });
+});
 });

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { KAZAKHTELECOM, incomingMeasurement, newProbe, signedBatch } from './fixtures.js';
 
-// A commit that returned must survive the process dying right after it (the
-// collector acks then). The child is SIGKILLed the moment it reports the
+// A commit that resolved must survive the process dying right after it (the
+// collector acks then; the commit ran on the writer thread). The child is SIGKILLed the moment it reports the
 // commit: no close(), no checkpoint, no exit handlers. Uses the built dist/
 // (npm test builds first).
 const distStore = fileURLToPath(new URL('../../dist/store/sqlite-store.js', import.meta.url));
@@ -39,16 +39,16 @@ describe('SqliteStore durability', () => {
       const { openSqliteStore } = await import(${JSON.stringify(pathToFileURL(distStore).href)});
       const input = JSON.parse(readFileSync(${JSON.stringify(join(dir, 'batch.json'))}, 'utf8'));
       const bytes = (s) => new Uint8Array(Buffer.from(s, 'base64'));
-      const store = openSqliteStore(${JSON.stringify(path)});
+      const store = await openSqliteStore(${JSON.stringify(path)});
       const network = ${JSON.stringify(KAZAKHTELECOM)};
-      store.registerProbe(input.probeId, bytes(input.publicKey), ${t0}, network);
+      await store.registerProbe(input.probeId, bytes(input.publicKey), ${t0}, network);
       const measurements = input.measurements.map((s) => {
         const raw = bytes(s);
         const d = decodeMeasurement(raw);
         if (!d.ok) throw d.error;
         return { id: d.value.id, raw, decoded: d.value };
       });
-      const [r] = store.commitBatches([{ probeId: input.probeId, sequence: 1, header: bytes(input.header), signature: bytes(input.signature), receivedMs: ${t0}, network, measurements }]);
+      const [r] = await store.commitBatches([{ probeId: input.probeId, sequence: 1, header: bytes(input.header), signature: bytes(input.signature), receivedMs: ${t0}, network, measurements }]);
       process.stdout.write('committed ' + r.stored.length + '\\n');
       setInterval(() => {}, 1000);
     `);
@@ -72,9 +72,9 @@ describe('SqliteStore durability', () => {
     });
     expect(line).toBe('committed 50');
     expect(child.signalCode).toBe('SIGKILL');
-    const store = openSqliteStore(path);
-    expect(store.countMeasurements({})).toBe(50);
-    for (const m of ms) expect(Buffer.from(store.getMeasurement(m.id)?.raw ?? []).equals(Buffer.from(m.raw))).toBe(true);
-    store.close();
+    const store = await openSqliteStore(path);
+    expect(await store.countMeasurements({})).toBe(50);
+    for (const m of ms) expect(Buffer.from((await store.getMeasurement(m.id))?.raw ?? []).equals(Buffer.from(m.raw))).toBe(true);
+    await store.close();
   });
 });

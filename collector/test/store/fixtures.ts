@@ -101,6 +101,13 @@ export function incomingMeasurement(spec: MeasurementSpec): IncomingMeasurement 
   return { id: decoded.value.id, raw, decoded: decoded.value };
 }
 
+/** Every item of an async iterable (Array.fromAsync arrives with Node 22). */
+export async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 /** A signed batch as ingest hands it to the store. */
 export function signedBatch(probe: TestProbe, sequence: number, measurements: readonly IncomingMeasurement[], receivedMs: number, network: ProbeNetwork): IncomingBatch {
   const sealed = sealBatch({ keys: probe.keys, probeId: probe.probeId, sequence, createdMs: receivedMs, measurements: measurements.map((m) => m.raw) });

@@ -18,7 +18,7 @@ const HOUR_MS = 3_600_000;
 describe('migration 003: connectivity in probe activity', () => {
   it('zeroes the late counts of imports and backfills reached and check counts from the measurements', async () => {
     const path = join(dir, 'upgrade.db');
-    let store = openSqliteStore(path, { clock: new ManualClock(T0) });
+    let store = await openSqliteStore(path, { clock: new ManualClock(T0) });
     const probe = newProbe();
     await store.registerProbe(probe.probeId, probe.keys.publicKey, T0, KAZAKHTELECOM);
     const spec = (s: Omit<MeasurementSpec, 'probeId'>): ReturnType<typeof incomingMeasurement> => incomingMeasurement({ ...s, probeId: probe.probeId });
@@ -59,7 +59,7 @@ describe('migration 003: connectivity in probe activity', () => {
     expect(db.prepare("SELECT late_failed_n FROM probe_activity WHERE source = 'ooni'").get()).toEqual({ late_failed_n: 1 });
     db.close();
 
-    store = openSqliteStore(path);
+    store = await openSqliteStore(path);
     expect(await store.schemaVersion()).toBe(MIGRATIONS.length);
     expect(await store.probeActivity(range)).toEqual(expected);
     expect(await store.outageSpans({ since: T0, until: T0 + 60 * MIN })).toEqual([{ asn: 9198, firstBucketMs: T0 + 15 * MIN, lastBucketMs: T0 + 15 * MIN }]);
@@ -73,7 +73,7 @@ describe('migration 003: connectivity in probe activity', () => {
   });
 
   it('moves the counters with a re-analysis', async () => {
-    const store = openSqliteStore(':memory:');
+    const store = await openSqliteStore(':memory:');
     const probe = newProbe();
     await store.registerProbe(probe.probeId, probe.keys.publicKey, T0, KAZAKHTELECOM);
     const m = incomingMeasurement({ probeId: probe.probeId, startMs: T0, domain: 'vlast.kz', verdict: '', anomaly: false, failure: 'connection_reset' });

@@ -1,33 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, encodeMeasurement, decodeMeasurement, idToString, newId } from '@steppe/shared';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
-import type { ImportedMeasurement } from '../../src/store/store.js';
+import type { ImportedMeasurement, Store } from '../../src/store/store.js';
+import { describeEngines } from './engines.js';
 import { BEELINE, KAZAKHTELECOM, measurementProps } from './fixtures.js';
 import { HOUR, MIN, addProbe, every, ingest } from '../timeline/seed.js';
 
 const DAY = Date.UTC(2020, 11, 6);
 const at = (h: number, m = 0): number => DAY + h * HOUR + m * MIN;
 
-let store: SqliteStore;
+describeEngines('store-queries', (engine) => {
+let store: Store;
 let allIds: string[] = [];
 
-beforeAll(() => {
-  store = openSqliteStore(':memory:');
-  const a = addProbe(store, KAZAKHTELECOM, DAY);
-  const b = addProbe(store, BEELINE, DAY);
+beforeAll(async () => {
+  store = await engine.open();
+  const a = await addProbe(store, KAZAKHTELECOM, DAY);
+  const b = await addProbe(store, BEELINE, DAY);
   allIds = [
-    ...ingest(store, a, every(MIN, at(0), at(5)).map((t) => ({ startMs: t, domain: 'www.facebook.com', verdict: t >= at(2) ? 'tls' : 'accessible', failure: t >= at(2) ? 'connection_reset' : '' }))),
-    ...ingest(store, b, every(MIN, at(0), at(5)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' }))),
+    ...await ingest(store, a, every(MIN, at(0), at(5)).map((t) => ({ startMs: t, domain: 'www.facebook.com', verdict: t >= at(2) ? 'tls' : 'accessible', failure: t >= at(2) ? 'connection_reset' : '' }))),
+    ...await ingest(store, b, every(MIN, at(0), at(5)).map((t) => ({ startMs: t, domain: 'www.youtube.com', categoryCode: 'MMED' }))),
   ].map(idToString);
 });
 
-afterAll(() => store.close());
-
 describe('queryMeasurements / iterateMeasurements', () => {
-  it('streams every match in pages, in start order, with exact bytes', () => {
+  it('streams every match in pages, in start order, with exact bytes', async () => {
     const seen: string[] = [];
     let last = -Infinity;
-    for (const m of store.iterateMeasurements({}, { pageSize: 100 })) {
+    for await (const m of store.iterateMeasurements({}, { pageSize: 100 })) {
       expect(m.startMs).toBeGreaterThanOrEqual(last);
       last = m.startMs;
       const decoded = decodeMeasurement(m.raw);
@@ -38,41 +37,41 @@ describe('queryMeasurements / iterateMeasurements', () => {
     expect(seen.sort()).toEqual([...allIds].sort());
   });
 
-  it('never holds the database between pages: ingest goes on mid-export', () => {
-    const probe = addProbe(store, KAZAKHTELECOM, DAY);
+  it('never holds the database between pages: ingest goes on mid-export', async () => {
+    const probe = await addProbe(store, KAZAKHTELECOM, DAY);
     const it = store.iterateRecords({ domains: ['www.facebook.com'] }, { pageSize: 100 });
     let n = 0;
-    for (const r of it) {
+    for await (const r of it) {
       n += 1;
-      if (n === 150) ingest(store, probe, [{ startMs: at(23), domain: 'www.instagram.com' }]);
+      if (n === 150) await ingest(store, probe, [{ startMs: at(23), domain: 'www.instagram.com' }]);
       expect(r.domain).toBe('www.facebook.com');
     }
     expect(n).toBe(300);
   });
 
-  it('filters on every column it documents', () => {
-    const count = (f: Parameters<SqliteStore['countMeasurements']>[0]): number => store.countMeasurements(f);
-    expect(count({ domains: ['www.facebook.com'], verdicts: ['tls'] })).toBe(180);
-    expect(count({ probeAsns: [21299], categoryCodes: ['MMED'] })).toBe(300);
-    expect(count({ failed: true })).toBe(180);
-    expect(count({ failures: ['connection_reset'], since: at(4), until: at(5) })).toBe(60);
-    expect(count({ anomaly: true, probeCcs: ['KZ'] })).toBe(180);
-    expect(count({ inputs: ['https://www.youtube.com/'], testNames: ['web_connectivity'] })).toBe(300);
-    expect(count({ sources: ['ooni'] })).toBe(0);
-    expect(count({ domains: [] })).toBe(0);
-    expect(count({ receivedBefore: at(0, 10) })).toBeGreaterThan(0);
+  it('filters on every column it documents', async () => {
+    const count = (f: Parameters<Store['countMeasurements']>[0]): Promise<number> => store.countMeasurements(f);
+    expect(await count({ domains: ['www.facebook.com'], verdicts: ['tls'] })).toBe(180);
+    expect(await count({ probeAsns: [21299], categoryCodes: ['MMED'] })).toBe(300);
+    expect(await count({ failed: true })).toBe(180);
+    expect(await count({ failures: ['connection_reset'], since: at(4), until: at(5) })).toBe(60);
+    expect(await count({ anomaly: true, probeCcs: ['KZ'] })).toBe(180);
+    expect(await count({ inputs: ['https://www.youtube.com/'], testNames: ['web_connectivity'] })).toBe(300);
+    expect(await count({ sources: ['ooni'] })).toBe(0);
+    expect(await count({ domains: [] })).toBe(0);
+    expect(await count({ receivedBefore: at(0, 10) })).toBeGreaterThan(0);
   });
 
-  it('pages back and forth with opaque cursors and refuses foreign ones', () => {
-    const first = store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 200, order: 'asc' });
+  it('pages back and forth with opaque cursors and refuses foreign ones', async () => {
+    const first = await store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 200, order: 'asc' });
     expect(first.results).toHaveLength(200);
-    const second = store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 200, order: 'asc', cursor: first.nextCursor });
+    const second = await store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 200, order: 'asc', cursor: first.nextCursor });
     expect(second.results).toHaveLength(100);
     expect(second.nextCursor).toBeNull();
     expect(new Set([...first.results, ...second.results].map((r) => idToString(r.id))).size).toBe(300);
-    expect(() => store.queryMeasurements({}, { limit: 10, order: 'desc', cursor: first.nextCursor })).toThrow(InvalidArgumentError);
-    expect(() => store.queryMeasurements({}, { limit: 10, cursor: "'; DROP TABLE measurements; --" })).toThrow(InvalidArgumentError);
-    expect(() => store.queryMeasurements({}, { limit: 0 })).toThrow(/limit/);
+    await expect(store.queryMeasurements({}, { limit: 10, order: 'desc', cursor: first.nextCursor })).rejects.toThrow(InvalidArgumentError);
+    await expect(store.queryMeasurements({}, { limit: 10, cursor: "'; DROP TABLE measurements; --" })).rejects.toThrow(InvalidArgumentError);
+    await expect(store.queryMeasurements({}, { limit: 0 })).rejects.toThrow(/limit/);
   });
 });
 
@@ -85,46 +84,47 @@ describe('importMeasurements and re-analysis', () => {
     return { id: decoded.value.id, raw, decoded: decoded.value, source: 'ooni', pseudoProbeId: 'ooni:20201206T040000Z_webconnectivity_KZ_9198_n1_abc', reportId: '20201206T040000Z_webconnectivity_KZ_9198_n1_abc', receivedMs: at(12), network: KAZAKHTELECOM, ooni: { blocking, accessible: blocking === null ? null : false }, original: Buffer.from('{"test_keys":{}}') };
   }
 
-  it('stores OONI measurements without proof, keeping OONI’s analysis beside Steppe’s, deduped by id', () => {
+  it('stores OONI measurements without proof, keeping OONI’s analysis beside Steppe’s, deduped by id', async () => {
     const items = [ooni(at(4), 'dns'), ooni(at(4, 1), null)];
-    expect(store.importMeasurements(items).stored).toHaveLength(2);
-    expect(store.importMeasurements(items).duplicates).toHaveLength(2);
-    const got = store.getMeasurement(items[0]?.id ?? new Uint8Array());
+    expect((await store.importMeasurements(items)).stored).toHaveLength(2);
+    expect((await store.importMeasurements(items)).duplicates).toHaveLength(2);
+    const got = await store.getMeasurement(items[0]?.id ?? new Uint8Array());
     expect(got).toMatchObject({ source: 'ooni', reportId: items[0]?.reportId, ooni: { blocking: 'dns', accessible: false }, verdict: 'dns', proof: null });
     expect(Buffer.from(got?.original ?? []).toString()).toBe('{"test_keys":{}}');
-    expect(store.getMeasurement(items[1]?.id ?? new Uint8Array())?.ooni).toEqual({ blocking: null, accessible: null });
-    expect(store.countMeasurements({ sources: ['ooni'] })).toBe(2);
+    expect((await store.getMeasurement(items[1]?.id ?? new Uint8Array()))?.ooni).toEqual({ blocking: null, accessible: null });
+    expect(await store.countMeasurements({ sources: ['ooni'] })).toBe(2);
     // Imported pseudo-probes are not volunteers: they never show in probe counts.
-    expect(store.probeCounts(0).reduce((s, c) => s + c.probes, 0)).toBe(3);
+    expect((await store.probeCounts(0)).reduce((s, c) => s + c.probes, 0)).toBe(3);
   });
 
-  it('adds a verdict without touching observations, moving the rollups with it', () => {
-    const id = store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 1, order: 'asc' }).results[0]?.id ?? new Uint8Array();
-    const before = store.getMeasurement(id);
-    const rollup = (): number => store.rollups({ since: at(0), until: at(1), grain: '5m', groupBy: [], domains: ['www.youtube.com'], verdicts: ['blockpage'] }).reduce((s, r) => s + r.count, 0);
-    expect(rollup()).toBe(0);
-    expect(store.addVerdict(id, { verdict: 'blockpage', blockingType: 'http_blockpage', anomaly: true, confirmed: true, failure: null, fingerprintId: 'ooni.kz_1', engineVersion: '0.2.0' }, at(20))).toBe(true);
-    const after = store.getMeasurement(id);
+  it('adds a verdict without touching observations, moving the rollups with it', async () => {
+    const id = (await store.queryMeasurements({ domains: ['www.youtube.com'] }, { limit: 1, order: 'asc' })).results[0]?.id ?? new Uint8Array();
+    const before = await store.getMeasurement(id);
+    const rollup = async (): Promise<number> => (await store.rollups({ since: at(0), until: at(1), grain: '5m', groupBy: [], domains: ['www.youtube.com'], verdicts: ['blockpage'] })).reduce((s, r) => s + r.count, 0);
+    expect(await rollup()).toBe(0);
+    expect(await store.addVerdict(id, { verdict: 'blockpage', blockingType: 'http_blockpage', anomaly: true, confirmed: true, failure: null, fingerprintId: 'ooni.kz_1', engineVersion: '0.2.0' }, at(20))).toBe(true);
+    const after = await store.getMeasurement(id);
     expect(after).toMatchObject({ verdict: 'blockpage', anomaly: true, confirmed: true, fingerprintId: 'ooni.kz_1' });
     expect(after?.reanalyses).toEqual([{ analysedMs: at(20), engineVersion: '0.2.0', verdict: 'blockpage', blockingType: 'http_blockpage', anomaly: true, confirmed: true, failure: null, fingerprintId: 'ooni.kz_1' }]);
     expect(Buffer.from(after?.raw ?? []).equals(Buffer.from(before?.raw ?? [1]))).toBe(true);
-    expect(rollup()).toBe(1);
-    const total = store.rollups({ since: at(0), until: at(5), grain: 'total', groupBy: [], domains: ['www.youtube.com'] })[0];
+    expect(await rollup()).toBe(1);
+    const total = (await store.rollups({ since: at(0), until: at(5), grain: 'total', groupBy: [], domains: ['www.youtube.com'] }))[0];
     expect(total).toMatchObject({ count: 300, anomalyCount: 1, confirmedCount: 1 });
-    const buckets = store.episodeInputs({ since: at(0), until: at(1), grain: '5m', domains: ['www.youtube.com'] });
+    const buckets = await store.episodeInputs({ since: at(0), until: at(1), grain: '5m', domains: ['www.youtube.com'] });
     expect(buckets[0]?.anomalyProbes).toHaveLength(1);
-    expect(store.addVerdict(newId(), { verdict: 'dns', blockingType: '', anomaly: true, confirmed: false, failure: null, fingerprintId: null, engineVersion: 'x' }, 0)).toBe(false);
+    expect(await store.addVerdict(newId(), { verdict: 'dns', blockingType: '', anomaly: true, confirmed: false, failure: null, fingerprintId: null, engineVersion: 'x' }, 0)).toBe(false);
   });
 });
 
 describe('rollups', () => {
-  it('groups by any dimension at every grain and agrees with the raw rows', () => {
+  it('groups by any dimension at every grain and agrees with the raw rows', async () => {
     for (const grain of ['5m', '1h', '1d', 'total'] as const) {
-      const rows = store.rollups({ since: DAY, until: DAY + 24 * HOUR, grain, groupBy: ['domain', 'verdict'], sources: ['steppe'] });
+      const rows = await store.rollups({ since: DAY, until: DAY + 24 * HOUR, grain, groupBy: ['domain', 'verdict'], sources: ['steppe'] });
       const sum = (domain: string, verdict: string): number => rows.filter((r) => r.domain === domain && r.verdict === verdict).reduce((s, r) => s + r.count, 0);
-      expect(sum('www.facebook.com', 'tls')).toBe(store.countMeasurements({ domains: ['www.facebook.com'], verdicts: ['tls'], sources: ['steppe'] }));
-      expect(sum('www.facebook.com', 'accessible')).toBe(store.countMeasurements({ domains: ['www.facebook.com'], verdicts: ['accessible'], sources: ['steppe'] }));
+      expect(sum('www.facebook.com', 'tls')).toBe(await store.countMeasurements({ domains: ['www.facebook.com'], verdicts: ['tls'], sources: ['steppe'] }));
+      expect(sum('www.facebook.com', 'accessible')).toBe(await store.countMeasurements({ domains: ['www.facebook.com'], verdicts: ['accessible'], sources: ['steppe'] }));
     }
-    expect(() => store.rollups({ since: 1, until: 1, grain: '1h', groupBy: [] })).toThrow(/time range/);
+    await expect(store.rollups({ since: 1, until: 1, grain: '1h', groupBy: [] })).rejects.toThrow(/time range/);
   });
+});
 });

@@ -114,7 +114,7 @@ describe('sparse episode detection', () => {
   it('finds what the dense formulation over every bucket finds', async () => {
     const seen = { episodes: 0, bridged: 0, ongoing: 0, single: 0 };
     await fc.assert(fc.asyncProperty(scenario, async (s) => {
-      const store = openSqliteStore(':memory:');
+      const store = await openSqliteStore(':memory:');
       try {
         let state = s.seed >>> 0 || 1;
         const rand = (): number => {
@@ -124,9 +124,9 @@ describe('sparse episode detection', () => {
           return (state >>> 0) / 2 ** 32;
         };
         let probeIndex = 0;
-        NETWORKS.forEach((network, n) => {
+        for (const [n, network] of NETWORKS.entries()) {
           for (let p = 0; p < (s.probes[n] ?? 1); p += 1) {
-            const probe = addProbe(store, network, DAY);
+            const probe = await addProbe(store, network, DAY);
             const me = probeIndex;
             probeIndex += 1;
             const specs = [];
@@ -142,9 +142,9 @@ describe('sparse episode detection', () => {
                 else specs.push({ startMs: t, domain });
               }
             }
-            ingest(store, probe, specs);
+            await ingest(store, probe, specs);
           }
-        });
+        }
         const until = DAY + s.until * HOUR;
         const nowMs = DAY + s.now * HOUR;
         const options = { minAnomalyShare: s.rules.minShare, minProbes: s.rules.minProbes, minAnomalies: s.rules.minAnomalies, minClearMeasurements: s.rules.minClear, maxGapBuckets: s.rules.maxGap, evidenceLimit: s.rules.evidenceLimit, nowMs };
@@ -156,7 +156,7 @@ describe('sparse episode detection', () => {
         seen.ongoing += sparse.filter((e) => e.ongoing).length;
         seen.single += sparse.filter((e) => e.singleProbe).length;
       } finally {
-        store.close();
+        await store.close();
       }
     }), { numRuns: 25, seed: 20201206 });
     // The scenarios exercise every rule (fixed seed: the same ones each run).
@@ -166,7 +166,7 @@ describe('sparse episode detection', () => {
     expect(seen.single).toBeGreaterThan(0);
   });
 
-  it('uses the documented defaults', () => {
+  it('uses the documented defaults', async () => {
     expect(EPISODE_DEFAULTS).toMatchObject({ minAnomalyShare: 0.5, minProbes: 2, minAnomalies: 3, minClearMeasurements: 2, maxGapBuckets: 3 });
   });
 });

@@ -50,7 +50,7 @@ afterEach(async () => {
 /** A store and the API over it, on a manual clock. */
 async function serve(nowMs: number): Promise<{ store: SqliteStore; clock: ManualClock; episodes: (query: string) => Promise<ApiEpisode[]> }> {
   const clock = new ManualClock(nowMs);
-  const s = openSqliteStore(':memory:', { clock });
+  const s = await openSqliteStore(':memory:', { clock });
   store = s;
   const router = new Router();
   registerApiRoutes(router, { store: s, clock });

@@ -1,6 +1,7 @@
-import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { idToString } from '@steppe/shared';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEngines } from '../store/engines.js';
 import { detectEpisodes } from '../../src/timeline/episodes.js';
 import { episodeConfidence, findRuns } from '../../src/timeline/episode-model.js';
 import { buildTimeline } from '../../src/timeline/timeline.js';
@@ -21,62 +22,61 @@ const TELE2 = { asn: 48503, cc: 'KZ', networkName: 'Tele2 Kazakhstan' };
 const BEELINE_KZ = { asn: 50482, cc: 'KZ', networkName: 'Beeline Kazakhstan' };
 const KCELL = { asn: 206026, cc: 'KZ', networkName: 'Kcell JSC' };
 
-let store: SqliteStore;
+describeEngines('episodes', (engine) => {
+let store: Store;
 const blockedFacebookIds = new Set<string>();
 
-beforeAll(() => {
-  store = openSqliteStore(':memory:');
-  const [a, b, c] = [0, 1, 2].map(() => addProbe(store, KAZAKHTELECOM, DAY));
-  const kt = [a, b, c].filter((p) => p !== undefined);
-  kt.forEach((probe, i) => {
+beforeAll(async () => {
+  store = await engine.open();
+  const kt = [await addProbe(store, KAZAKHTELECOM, DAY), await addProbe(store, KAZAKHTELECOM, DAY), await addProbe(store, KAZAKHTELECOM, DAY)];
+  for (const [i, probe] of kt.entries()) {
     const facebook = every(10 * MIN, at(0), at(12), i * 3 * MIN).map((t) => {
       const blocked = t >= at(4, 2) && t < at(7, 47);
       return blocked ? { startMs: t, domain: 'www.facebook.com', verdict: 'tls', blockingType: 'sni_reset', failure: 'connection_reset' } : { startMs: t, domain: 'www.facebook.com' };
     });
-    for (const id of ingest(store, probe, facebook)) {
+    for (const id of await ingest(store, probe, facebook)) {
       const spec = facebook.find((f) => f.startMs === Number(BigInt('0x' + Buffer.from(id.subarray(0, 6)).toString('hex'))));
       if (spec !== undefined && 'verdict' in spec) blockedFacebookIds.add(idToString(id));
     }
-  });
-  kt.slice(0, 2).forEach((probe, i) => {
+  }
+  for (const [i, probe] of kt.slice(0, 2).entries()) {
     const youtube = every(10 * MIN, at(0), at(12), i * 5 * MIN)
       .filter((t) => t < at(5) || t >= at(5, 40))
       .map((t) => (t >= at(4) && t < at(8) ? { startMs: t, domain: 'www.youtube.com', verdict: 'dns', blockingType: 'dns_nxdomain', failure: 'dns_nxdomain_error' } : { startMs: t, domain: 'www.youtube.com' }));
-    ingest(store, probe, youtube);
+    await ingest(store, probe, youtube);
     const instagram = every(10 * MIN, at(0), at(12), i * 5 * MIN)
       .filter((t) => t < at(6) || t >= at(6, 15))
       .map((t) => (t >= at(4) && t < at(8) ? { startMs: t, domain: 'www.instagram.com', verdict: 'tls', blockingType: 'sni_timeout', failure: 'generic_timeout_error' } : { startMs: t, domain: 'www.instagram.com' }));
-    ingest(store, probe, instagram);
-  });
+    await ingest(store, probe, instagram);
+  }
 
-  const noisy = addProbe(store, BEELINE, DAY);
-  const neighbour = addProbe(store, BEELINE, DAY);
-  ingest(store, noisy, every(10 * MIN, at(0), at(12)).map((t) => ({ startMs: t, domain: 'www.instagram.com', verdict: 'tcp_ip', blockingType: 'tcp_timeout', failure: 'generic_timeout_error' })));
-  ingest(store, neighbour, every(10 * MIN, at(0), at(12), 5 * MIN).map((t) => ({ startMs: t, domain: 'www.instagram.com' })));
+  const noisy = await addProbe(store, BEELINE, DAY);
+  const neighbour = await addProbe(store, BEELINE, DAY);
+  await ingest(store, noisy, every(10 * MIN, at(0), at(12)).map((t) => ({ startMs: t, domain: 'www.instagram.com', verdict: 'tcp_ip', blockingType: 'tcp_timeout', failure: 'generic_timeout_error' })));
+  await ingest(store, neighbour, every(10 * MIN, at(0), at(12), 5 * MIN).map((t) => ({ startMs: t, domain: 'www.instagram.com' })));
 
-  const lone = addProbe(store, TELE2, DAY);
-  ingest(store, lone, every(10 * MIN, at(0), at(12)).map((t) => (t >= at(2) && t < at(3)
+  const lone = await addProbe(store, TELE2, DAY);
+  await ingest(store, lone, every(10 * MIN, at(0), at(12)).map((t) => (t >= at(2) && t < at(3)
     ? { startMs: t, domain: 'www.facebook.com', verdict: 'interception', blockingType: 'tls_mitm', confirmed: true }
     : { startMs: t, domain: 'www.facebook.com' })));
 
   for (const [network, fails] of [[BEELINE_KZ, true], [KCELL, false]] as const) {
     for (const offset of [0, 5]) {
-      const probe = addProbe(store, network, DAY);
+      const probe = await addProbe(store, network, DAY);
       const times = every(10 * MIN, at(0), at(12), offset * MIN);
       const offline = (t: number): boolean => t >= at(6) && t < at(8);
       // Inside the shutdown nothing answers, the control included: no verdict, a failure.
       const spec = (t: number): { startMs: number; domain: string; verdict?: string; anomaly?: boolean; failure?: string } => (offline(t) && fails
         ? { startMs: t, domain: 'site00.example.kz', verdict: '', anomaly: false, failure: 'generic_timeout_error' }
         : { startMs: t, domain: 'site00.example.kz' });
-      ingest(store, probe, times.filter((t) => t < at(6)).map(spec));
+      await ingest(store, probe, times.filter((t) => t < at(6)).map(spec));
       // The outbox kept these until the network came back.
-      ingest(store, probe, times.filter(offline).map(spec), at(8, 40));
-      ingest(store, probe, times.filter((t) => t >= at(8)).map(spec));
+      await ingest(store, probe, times.filter(offline).map(spec), at(8, 40));
+      await ingest(store, probe, times.filter((t) => t >= at(8)).map(spec));
     }
   }
 });
 
-afterAll(() => store.close());
 
 describe('detectEpisodes on seeded data with known truth', () => {
   it('finds exactly the true episodes, onset and end within one 5-minute bucket', async () => {
@@ -150,8 +150,8 @@ describe('detectEpisodes on seeded data with known truth', () => {
 });
 
 describe('buildTimeline', () => {
-  it('draws buckets per verdict with anomaly shares, and no-data buckets as no data', () => {
-    const tl = buildTimeline(store, { since: at(0), until: at(14), grain: '1h', split: 'domain_asn', domains: ['www.facebook.com'], asns: [9198] });
+  it('draws buckets per verdict with anomaly shares, and no-data buckets as no data', async () => {
+    const tl = await buildTimeline(store, { since: at(0), until: at(14), grain: '1h', split: 'domain_asn', domains: ['www.facebook.com'], asns: [9198] });
     expect(tl.series).toHaveLength(1);
     const buckets = tl.series[0]?.buckets ?? [];
     expect(buckets).toHaveLength(14);
@@ -167,8 +167,8 @@ describe('buildTimeline', () => {
     expect(buckets[12]).toMatchObject({ measurements: 0, anomalyShare: null, confirmedShare: null });
   });
 
-  it('shows a gap where no probe reported as no data, not as accessible', () => {
-    const tl = buildTimeline(store, { since: at(4, 50), until: at(5, 50), grain: '5m', split: 'domain_asn', domains: ['www.youtube.com'], asns: [9198] });
+  it('shows a gap where no probe reported as no data, not as accessible', async () => {
+    const tl = await buildTimeline(store, { since: at(4, 50), until: at(5, 50), grain: '5m', split: 'domain_asn', domains: ['www.youtube.com'], asns: [9198] });
     const states = (tl.series[0]?.buckets ?? []).map((b) => `${new Date(b.startMs).toISOString().slice(11, 16)} ${b.state}`);
     expect(states).toEqual([
       '04:50 anomaly', '04:55 anomaly',
@@ -177,23 +177,23 @@ describe('buildTimeline', () => {
     ]);
   });
 
-  it('draws a series asked for by name even when it has no data at all', () => {
-    const tl = buildTimeline(store, { since: at(0), until: at(1), grain: '1h', split: 'domain', domains: ['nowhere.example'] });
+  it('draws a series asked for by name even when it has no data at all', async () => {
+    const tl = await buildTimeline(store, { since: at(0), until: at(1), grain: '1h', split: 'domain', domains: ['nowhere.example'] });
     expect(tl.series).toEqual([{ domain: 'nowhere.example', asn: null, buckets: [expect.objectContaining({ state: 'no_data' })] }]);
   });
 
-  it('sums a day from hourly rollups', () => {
-    const tl = buildTimeline(store, { since: DAY, until: DAY + 24 * HOUR, grain: '1d', domains: ['www.facebook.com'], asns: [9198] });
+  it('sums a day from hourly rollups', async () => {
+    const tl = await buildTimeline(store, { since: DAY, until: DAY + 24 * HOUR, grain: '1d', domains: ['www.facebook.com'], asns: [9198] });
     expect(tl.series[0]?.buckets[0]?.measurements).toBe(3 * 72);
   });
 
-  it('refuses a range with too many buckets', () => {
-    expect(() => buildTimeline(store, { since: 0, until: DAY, grain: '5m' })).toThrow(/grain/);
+  it('refuses a range with too many buckets', async () => {
+    await expect(buildTimeline(store, { since: 0, until: DAY, grain: '5m' })).rejects.toThrow(/grain/);
   });
 });
 
 describe('findRuns', () => {
-  it('bridges gaps up to the limit and never extends a run into a trailing gap', () => {
+  it('bridges gaps up to the limit and never extends a run into a trailing gap', async () => {
     const s = (text: string): ('blocked' | 'clear' | 'gap')[] => [...text].map((c) => (c === 'B' ? 'blocked' : c === 'C' ? 'clear' : 'gap'));
     expect(findRuns(s('CBB..BC'), 2)).toEqual([{ first: 1, last: 5, gapBuckets: 2 }]);
     expect(findRuns(s('CBB...BC'), 2)).toEqual([{ first: 1, last: 2, gapBuckets: 0 }, { first: 6, last: 6, gapBuckets: 0 }]);
@@ -204,30 +204,33 @@ describe('findRuns', () => {
 
 describe('noise rules', () => {
   it('needs at least three anomalies: two probes failing once together is noise', async () => {
-    const s = openSqliteStore(':memory:');
+    const s = await engine.open();
     const net = { asn: 29355, cc: 'KZ', networkName: 'KazTransCom' };
-    const [p, q] = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
+    const [p, q] = [await addProbe(s, net, DAY), await addProbe(s, net, DAY)];
     const spec = (t: number, fail: boolean): { startMs: number; domain: string; verdict?: string; blockingType?: string; failure?: string } => (fail
       ? { startMs: t, domain: 'site00.example.kz', verdict: 'tcp_ip', blockingType: 'tcp_timeout', failure: 'generic_timeout_error' }
       : { startMs: t, domain: 'site00.example.kz' });
     if (p === undefined || q === undefined) throw new Error('no probes');
-    ingest(s, p, every(HOUR, at(0), at(12)).map((t) => spec(t, t === at(5))));
-    ingest(s, q, every(HOUR, at(0), at(12), 10 * MIN).map((t) => spec(t, t === at(5, 10))));
+    await ingest(s, p, every(HOUR, at(0), at(12)).map((t) => spec(t, t === at(5))));
+    await ingest(s, q, every(HOUR, at(0), at(12), 10 * MIN).map((t) => spec(t, t === at(5, 10))));
     expect(await detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).toEqual([]);
-    ingest(s, q, [spec(at(5, 40), true)]);
+    await ingest(s, q, [spec(at(5, 40), true)]);
     expect((await detectEpisodes(s, { since: at(0), until: at(12), grain: '1h' })).map((e) => [e.anomalies, e.probes])).toEqual([[3, 2]]);
-    s.close();
+    await s.close();
   });
 
   it('does not end a block on one accessible measurement alone', async () => {
-    const s = openSqliteStore(':memory:');
+    const s = await engine.open();
     const net = { asn: 15549, cc: 'KZ', networkName: 'Aksoran' };
-    const probes = [addProbe(s, net, DAY), addProbe(s, net, DAY)];
-    probes.forEach((probe, i) => ingest(s, probe, every(10 * MIN, at(0), at(6), i * 5 * MIN).map((t) => (t >= at(1) && t < at(5) && t !== at(3)
-      ? { startMs: t, domain: 'site00.example.kz', verdict: 'dns', blockingType: 'dns_nxdomain', failure: 'dns_nxdomain_error' }
-      : { startMs: t, domain: 'site00.example.kz' }))));
+    const probes = [await addProbe(s, net, DAY), await addProbe(s, net, DAY)];
+    for (const [i, probe] of probes.entries()) {
+      await ingest(s, probe, every(10 * MIN, at(0), at(6), i * 5 * MIN).map((t) => (t >= at(1) && t < at(5) && t !== at(3)
+        ? { startMs: t, domain: 'site00.example.kz', verdict: 'dns', blockingType: 'dns_nxdomain', failure: 'dns_nxdomain_error' }
+        : { startMs: t, domain: 'site00.example.kz' })));
+    }
     const episodes = await detectEpisodes(s, { since: at(0), until: at(6), grain: '5m' });
     expect(episodes.map((e) => [new Date(e.onsetMs).toISOString().slice(11, 16), new Date(e.endMs).toISOString().slice(11, 16), e.gapBuckets])).toEqual([['01:00', '05:00', 1]]);
-    s.close();
+    await s.close();
   });
+});
 });

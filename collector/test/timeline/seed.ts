@@ -7,9 +7,9 @@ export interface SeededProbe extends TestProbe {
   sequence: number;
 }
 
-export function addProbe(store: Store, network: ProbeNetwork, nowMs: number): SeededProbe {
+export async function addProbe(store: Store, network: ProbeNetwork, nowMs: number): Promise<SeededProbe> {
   const probe = newProbe();
-  store.registerProbe(probe.probeId, probe.keys.publicKey, nowMs, network);
+  await store.registerProbe(probe.probeId, probe.keys.publicKey, nowMs, network);
   return { ...probe, network, sequence: 0 };
 }
 
@@ -19,7 +19,7 @@ export function addProbe(store: Store, network: ProbeNetwork, nowMs: number): Se
  * started. With `deliveredAtMs`, one batch received then instead (an outbox
  * that held them while the probe was offline).
  */
-export function ingest(store: Store, probe: SeededProbe, specs: readonly Omit<MeasurementSpec, 'probeId'>[], deliveredAtMs?: number): Uint8Array[] {
+export async function ingest(store: Store, probe: SeededProbe, specs: readonly Omit<MeasurementSpec, 'probeId'>[], deliveredAtMs?: number): Promise<Uint8Array[]> {
   const groups = new Map<number, Omit<MeasurementSpec, 'probeId'>[]>();
   for (const s of specs) {
     const key = deliveredAtMs ?? Math.floor(s.startMs / 300_000);
@@ -32,7 +32,7 @@ export function ingest(store: Store, probe: SeededProbe, specs: readonly Omit<Me
     const ms = group.map((s) => incomingMeasurement({ ...s, probeId: probe.probeId }));
     const receivedMs = deliveredAtMs ?? Math.max(...group.map((s) => s.startMs)) + 30_000;
     probe.sequence += 1;
-    const [result] = store.commitBatches([signedBatch(probe, probe.sequence, ms, receivedMs, probe.network)]);
+    const [result] = await store.commitBatches([signedBatch(probe, probe.sequence, ms, receivedMs, probe.network)]);
     stored.push(...(result?.stored ?? []));
   }
   return stored;

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CliIO, type Command, EXIT, UsageError, check, checkOption, defaultVerdictReference, parseCommandLine, systemClock } from '@steppe/shared';
 import { type OoniImportSummary, importOoniFile } from '../../ooni/importer.js';
-import { openSqliteStore } from '../../store/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
+import { dbOption } from '../options.js';
 
-const HELP = `Usage: steppe-collector import-ooni FILE.jsonl[.gz] [FILE...] --db FILE [options]
+const HELP = `Usage: steppe-collector import-ooni FILE.jsonl[.gz] [FILE...] --db FILE|URL [options]
 
 Import OONI web_connectivity measurements (JSON Lines, one measurement a
 line, plain or gzip; any test version from 0.1 to 0.5) so OONI's data and
@@ -17,7 +18,9 @@ stores nothing twice. Lines that cannot be used are reported with their
 line number and skipped; they never stop the import.
 
 Options:
-  --db FILE          the collector's database (created if missing)
+  --db FILE|URL      the collector's database: a SQLite file (created if
+                     missing) or a PostgreSQL URL (postgres://user@host/db;
+                     default $STEPPE_DB)
   --batch-size N     measurements per transaction (default 500)
   --drop-original    do not keep each OONI record beside its conversion
   --json             print the summary as JSON
@@ -67,12 +70,13 @@ export function formatSummary(file: string, s: OoniImportSummary): string {
 async function run(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS, true);
   if (positionals.length === 0) throw new UsageError('at least one FILE.jsonl[.gz] is required');
-  if (values.db === undefined) throw new UsageError('option --db is required');
+  const db = dbOption(values.db, io.env);
+  if (db === undefined) throw new UsageError('option --db is required (or set $STEPPE_DB)');
   const batchSize = checkOption('--batch-size', values['batch-size'] ?? '500', check.integer({ min: 1, max: 100_000 }));
   const files = positionals.map((p) => resolve(p));
   for (const f of files) if (!existsSync(f)) throw new UsageError(`no file at ${f}`);
   const reference = defaultVerdictReference();
-  const store = openSqliteStore(resolve(values.db));
+  const store = await openStore(db);
   let failed = false;
   const summaries: Record<string, OoniImportSummary> = {};
   try {
@@ -91,7 +95,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       if (summary.interrupted) break;
     }
   } finally {
-    store.close();
+    await store.close();
   }
   if (values.json === true) io.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
   return failed ? EXIT.FAILED : EXIT.OK;

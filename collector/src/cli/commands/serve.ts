@@ -14,9 +14,10 @@ import { type CollectorOptions, startCollector } from '../../collector-app.js';
 import { type Enrollment, loadEnrollmentTokens } from '../../ingest/index.js';
 import { DEFAULT_EVENTS_FILE } from '../../timeline/events.js';
 import { logCollectorEvent } from '../collector-log.js';
-import { readPemOption, readSecretOption, resolverOption, untilAborted } from '../options.js';
+import { redactDbUrl, storeEngineOf } from '../../store/open-store.js';
+import { dbOption, readPemOption, readSecretOption, resolverOption, untilAborted } from '../options.js';
 
-const HELP = `Usage: steppe-collector serve --db FILE --port N [options]
+const HELP = `Usage: steppe-collector serve --db FILE|URL --port N [options]
 
 Serve everything on one port: the probes' WebSocket stream (/api/v1/ingest),
 the control vantage (POST /api/v1/control), the public API, exports and
@@ -25,11 +26,15 @@ Logs are JSON, one object per line on stdout. A probe's address is used
 only to derive its network (ASN, country) and is never stored or logged.
 
 Options:
-  --db FILE                     SQLite database (created if missing)
+  --db FILE|URL                 SQLite database file (created if missing), or
+                                a PostgreSQL URL: postgres://user@host:5432/db,
+                                postgres:///db?host=/var/run/postgresql
+                                (default: $STEPPE_DB)
   --port N                      TCP port (0: any free port)
   --host H                      address to listen on (default 127.0.0.1)
   --data-dir DIR                collector key, ASN index cache, snapshots
-                                (default: the database's folder)
+                                (default: the database file's folder;
+                                required with a PostgreSQL URL)
   --public-url URL              base URL cited in charts and exports
   --control-resolver IP:PORT    the control's DNS resolver (default: the first
                                 nameserver of /etc/resolv.conf)
@@ -97,9 +102,11 @@ function enrollmentOption(values: ServeValues): Enrollment | undefined {
 
 /** Turn `serve` options into collector options (shared with `up`). */
 export function collectorOptionsFrom(values: ServeValues, io: CliIO): CollectorOptions {
-  if (values.db === undefined) throw new UsageError('option --db is required');
+  const db = dbOption(values.db, io.env);
+  if (db === undefined) throw new UsageError('option --db is required (or set $STEPPE_DB)');
   if (values.port === undefined) throw new UsageError('option --port is required');
-  const db = resolve(values.db);
+  const dataDir = values['data-dir'];
+  if (dataDir === undefined && storeEngineOf(db) === 'postgresql') throw new UsageError('option --data-dir is required with a PostgreSQL --db');
   const adminTokenFile = values['admin-token-file'];
   const envToken = io.env['STEPPE_ADMIN_TOKEN'];
   let adminToken: string | undefined;
@@ -109,7 +116,7 @@ export function collectorOptionsFrom(values: ServeValues, io: CliIO): CollectorO
   const localAddress = values['control-local-address'];
   return {
     db,
-    dataDir: resolve(values['data-dir'] ?? dirname(db)),
+    dataDir: resolve(dataDir ?? dirname(db)),
     host: checkOption('--host', values.host ?? '127.0.0.1', check.ip()),
     port: checkOption('--port', values.port, check.integer({ min: 0, max: 65535 })),
     ...(values['public-url'] !== undefined ? { publicUrl: checkOption('--public-url', values['public-url'], check.url({ protocols: ['http:', 'https:'] })) } : {}),
@@ -135,7 +142,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const options = collectorOptionsFrom(values, io);
   const log = new JsonLog(io.stdout);
   const collector = await startCollector({ ...options, onLog: (e) => logCollectorEvent(log, e) });
-  log.info('listening', { url: collector.url, dashboard: `${collector.url}/dashboard`, db: options.db });
+  log.info('listening', { url: collector.url, dashboard: `${collector.url}/dashboard`, db: redactDbUrl(options.db) });
   await untilAborted(io.signal);
   log.info('stopping');
   await collector.close();

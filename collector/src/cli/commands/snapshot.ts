@@ -4,9 +4,10 @@ import { type CliIO, type Command, EXIT, UsageError, parseCommandLine, systemClo
 import { COLLECTOR_KEY_FILE, loadOrCreateCollectorKey } from '../../export/collector-key.js';
 import { ExportQueryError, parseExportQuery } from '../../export/query.js';
 import { describeSnapshot, writeSnapshot } from '../../export/snapshot.js';
-import { openSqliteStore } from '../../store/sqlite-store.js';
+import { openStore, storeEngineOf } from '../../store/open-store.js';
+import { dbOption } from '../options.js';
 
-const HELP = `Usage: steppe-collector snapshot --db FILE --out DIR [filters] [options]
+const HELP = `Usage: steppe-collector snapshot --db FILE|URL --out DIR [filters] [options]
 
 Write a signed dataset snapshot of the measurements matching the filters:
 measurements.jsonl.gz (Steppe's schema, with each measurement's proof),
@@ -36,12 +37,15 @@ Filters (as GET /api/v1/measurements; lists are comma-separated or repeated):
                             query can be rerun exactly)
 
 Options:
-  --db FILE                 the collector's database (required)
+  --db FILE|URL             the collector's database: a SQLite file or a
+                            PostgreSQL URL (postgres://user@host/db; default
+                            $STEPPE_DB)
   --out DIR                 the snapshot directory to create (required; must
                             not exist, or be empty)
   --key FILE                the collector's signing key, PKCS#8 PEM, created
                             with mode 0600 if missing (default:
-                            ${COLLECTOR_KEY_FILE} beside the database)
+                            ${COLLECTOR_KEY_FILE} beside the database file;
+                            required with a PostgreSQL URL)
   --uncompressed            write plain files instead of gzip
 
 Exit status: 0 written; 1 failed; 2 bad options.
@@ -87,10 +91,12 @@ export function filterParams(values: Readonly<Record<string, string | boolean | 
 async function run(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if (values.db === undefined) throw new UsageError('option --db is required');
+  const db = dbOption(values.db, io.env);
+  if (db === undefined) throw new UsageError('option --db is required (or set $STEPPE_DB)');
   if (values.out === undefined) throw new UsageError('option --out is required');
-  const db = resolve(values.db);
-  if (!existsSync(db)) throw new UsageError(`option --db: no database at ${db}`);
+  const isFile = storeEngineOf(db) === 'sqlite';
+  if (isFile && !existsSync(db)) throw new UsageError(`option --db: no database at ${db}`);
+  if (!isFile && values.key === undefined) throw new UsageError('option --key is required with a PostgreSQL --db');
   let query;
   try {
     query = parseExportQuery(filterParams(values), { naming: 'option' });
@@ -101,7 +107,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const key = loadOrCreateCollectorKey(resolve(values.key ?? join(dirname(db), COLLECTOR_KEY_FILE)));
   if (key.created) io.stderr.write(`created the collector signing key ${key.path} (mode 0600)\n`);
   if (key.looseMode) io.stderr.write(`warning: ${key.path} is readable by other users; it should be mode 0600\n`);
-  const store = openSqliteStore(db);
+  const store = await openStore(db);
   try {
     const result = await writeSnapshot({
       source: store,
@@ -117,7 +123,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(`verify with: steppe-collector verify ${resolve(values.out)} --public-key ${result.manifest.collector.public_key}\n`);
     return EXIT.OK;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

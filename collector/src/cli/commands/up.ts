@@ -15,7 +15,8 @@ import {
 import { startCollector } from '../../collector-app.js';
 import { DEFAULT_EVENTS_FILE } from '../../timeline/events.js';
 import { logCollectorEvent } from '../collector-log.js';
-import { resolverOption, untilAborted } from '../options.js';
+import { redactDbUrl } from '../../store/open-store.js';
+import { dbOption, resolverOption, untilAborted } from '../options.js';
 
 const HELP = `Usage: steppe-collector up [options]
 
@@ -33,6 +34,9 @@ run. The probe then measures the core list right away and every 15 minutes.
 
 Options:
   --data-dir DIR          where everything is kept (default ./data)
+  --db FILE|URL           the collector's database instead (default
+                          $STEPPE_DB, else <data-dir>/collector.db): a SQLite
+                          file or a PostgreSQL URL (postgres://user@host/db)
   --port N                collector port (default 8080; 0: any free port)
   --host H                collector address (default 127.0.0.1)
   --accept-risks          accept the probe's informed-consent notice
@@ -44,6 +48,7 @@ Exit status: 0 after a clean stop; 1 the collector could not start; 2 bad option
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
+  db: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'accept-risks': { type: 'boolean' },
@@ -119,10 +124,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const dataDir = resolve(values['data-dir'] ?? 'data');
   const port = checkOption('--port', values.port ?? '8080', check.integer({ min: 0, max: 65535 }));
   const host = checkOption('--host', values.host ?? '127.0.0.1', check.ip());
+  const db = dbOption(values.db, io.env) ?? join(dataDir, 'collector.db');
   const log = new JsonLog(io.stdout);
 
   const collector = await startCollector({
-    db: join(dataDir, 'collector.db'),
+    db,
     dataDir,
     host,
     port,
@@ -131,7 +137,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     onLog: (e) => logCollectorEvent(log, e),
   });
   io.stdout.write(`\nSteppe collector is up. Dashboard: ${collector.url}/dashboard\n\n`);
-  log.info('listening', { url: collector.url, dashboard: `${collector.url}/dashboard`, data_dir: dataDir });
+  log.info('listening', { url: collector.url, dashboard: `${collector.url}/dashboard`, data_dir: dataDir, db: redactDbUrl(db) });
 
   let probe: LocalProbe | undefined;
   const bin = values['no-probe'] === true ? undefined : probeBin();
