@@ -21,3 +21,4 @@ export * from './netx/index.js';
 export * from './verdict/index.js';
 export * from './testlists/index.js';
 export * from './json-log.js';
+export * from './schema-migrations.js';
