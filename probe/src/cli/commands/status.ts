@@ -9,6 +9,7 @@ import { CONNECTIVITY_PATH } from '../../connectivity/connectivity-test.js';
 import { createGuardedHttpGet } from '../../connectivity/http-get.js';
 import { type ConsentRecord, hasCurrentConsent, readConsent } from '../../consent/consent-record.js';
 import { CONSENT_VERSION } from '../../consent/notice.js';
+import { secureDataDir } from '../../data-dir/file-modes.js';
 import { readPemSetting } from '../../daemon/probe-context.js';
 import { RunHistory, type RunRecord } from '../../daemon/run-history.js';
 import { KEY_FILE_NAME, loadOrCreateIdentity } from '../../identity/identity.js';
@@ -111,6 +112,7 @@ function readOutbox(dataDir: string): OutboxStats | null {
 
 async function gather(dataDir: string, io: CliIO, timeoutMs: number): Promise<StatusReport> {
   const config = loadProbeConfig(dataDir);
+  secureDataDir(dataDir);
   const identity = existsSync(join(dataDir, KEY_FILE_NAME)) ? loadOrCreateIdentity(dataDir) : undefined;
   const consent = readConsent(dataDir);
   const catalog = new TestListStore(dataDir).load();
