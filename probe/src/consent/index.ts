@@ -1,6 +1,7 @@
 export { CONSENT_ANSWER, CONSENT_NOTICE, CONSENT_VERSION } from './notice.js';
 export {
   CONSENT_FILE_NAME,
+  CONSENT_RECORD_VERSION,
   type ConsentMethod,
   type ConsentRecord,
   hasCurrentConsent,
