@@ -2,6 +2,6 @@ export { Uplink, type UplinkOptions, type UplinkEvents, type FlushResult } from 
 export { UplinkSession, type EffectiveLimits, type SessionEnd } from './uplink-session.js';
 export { Backoff } from './backoff.js';
 export { type Timers, realTimers } from './timers.js';
-export { ingestUrl, parseCollectorList, INGEST_PATH } from './collector-url.js';
+export { ingestUrl, parseCollectorList } from './collector-url.js';
 export { proxyAgentFor } from './proxy.js';
 export { parsePins, matchesPin } from './certificate-pin.js';

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CliIO, type Command, checkOption, check, EgressGuard, EXIT, parseCommandLine } from '@steppe/shared';
+import { type CliIO, type Command, CONTROL_PATH, checkOption, check, EgressGuard, endpointUrl, EXIT, parseCommandLine } from '@steppe/shared';
 import { readBudgetUsage, type BudgetUsage } from '../../budget/bandwidth-budget.js';
 import { configPath, controlUrlOf, loadProbeConfig, resolveDataDir, resolverOf } from '../../config/file.js';
 import type { ProbeConfig } from '../../config/schema.js';
 import { guardedLookup } from '../../connectivity/guarded-lookup.js';
-import { CONNECTIVITY_PATH } from '../../connectivity/connectivity-test.js';
 import { createGuardedHttpGet } from '../../connectivity/http-get.js';
 import { type ConsentRecord, hasCurrentConsent, readConsent } from '../../consent/consent-record.js';
 import { CONSENT_VERSION } from '../../consent/notice.js';
@@ -86,7 +85,7 @@ async function checkCollectors(config: ProbeConfig, env: NodeJS.ProcessEnv, time
   return Promise.all(
     targets.map(async ({ url, role }): Promise<Reachability> => {
       const started = performance.now();
-      const probeUrl = new URL(`${new URL(url).pathname.replace(/\/+$/, '')}${CONNECTIVITY_PATH}`, url).toString();
+      const probeUrl = endpointUrl(url, CONTROL_PATH).toString();
       try {
         const response = await get(probeUrl, { timeoutMs, maxBytes: 64 * 1024, signal });
         return { url, role, reachable: true, status: response.status, ms: Math.round(performance.now() - started) };
