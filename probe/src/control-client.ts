@@ -1,10 +1,15 @@
 import { isIP } from 'node:net';
 import {
+  CLIENT_ADDRESS_HEADER,
+  CONTROL_PATH,
   type EgressGuard,
   type ResolverAddress,
   Trace,
   ObservedFailure,
   resolveAddresses,
+  controlMeasurementFromJson,
+  controlRequestToJson,
+  endpointUrl,
   failureOf,
   isFailure,
   pinnedClient,
@@ -12,12 +17,6 @@ import {
   withDeadline,
 } from '@steppe/shared';
 import type { steppe } from '@steppe/proto';
-
-/** Path of the control vantage's endpoint below the collector's base URL. */
-export const CONTROL_PATH = '/api/v1/control';
-
-/** Header the control endpoint echoes the caller's address in (see privacy/public-address.ts). */
-const CLIENT_ADDRESS_HEADER = 'x-steppe-client-address';
 
 // A control answer is a few KiB; anything far larger is not one.
 const MAX_CONTROL_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -54,9 +53,9 @@ export interface ControlResponse {
 
 /**
  * Ask the control vantage to measure `url` from its uncensored side:
- * POST {controlUrl}/api/v1/control with `{"url", "addresses"}`; the answer
- * is `ControlMeasurement.toObject(m, {longs: Number, bytes: String,
- * defaults: true, arrays: true})` as JSON. Goes through the egress guard like
+ * POST {controlUrl}/api/v1/control with a ControlRequest, the answer a
+ * ControlMeasurement, both in their JSON form (@steppe/shared
+ * control-messages.ts). Goes through the egress guard like
  * every other socket. Never throws: an unreachable or broken helper yields a
  * ControlMeasurement whose `failure` says why.
  */
@@ -72,7 +71,7 @@ export async function fetchControl(options: ControlRequestOptions): Promise<Cont
 async function callControl(options: ControlRequestOptions, signal: AbortSignal): Promise<ControlResponse> {
   const base = new URL(options.controlUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ObservedFailure('unknown_failure: control URL must be http:// or https://');
-  const endpoint = new URL(`${base.pathname.replace(/\/+$/, '')}${CONTROL_PATH}`, base);
+  const endpoint = endpointUrl(base, CONTROL_PATH);
   const host = base.hostname.startsWith('[') ? base.hostname.slice(1, -1) : base.hostname;
   const ip = isIP(host) !== 0 ? host : await resolveControlHost(host, options, signal);
   const port = base.port !== '' ? Number(base.port) : base.protocol === 'https:' ? 443 : 80;
@@ -93,7 +92,7 @@ async function callControl(options: ControlRequestOptions, signal: AbortSignal):
       path: `${endpoint.pathname}${endpoint.search}`,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ url: options.url, addresses: [...options.addresses] }),
+      body: JSON.stringify(controlRequestToJson({ url: options.url, addresses: [...options.addresses] })),
       signal,
     });
     const chunks: Buffer[] = [];
@@ -116,12 +115,8 @@ async function callControl(options: ControlRequestOptions, signal: AbortSignal):
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new ObservedFailure('unknown_failure: control response is not a JSON object');
     }
-    let control: steppe.v1.ControlMeasurement;
-    try {
-      control = wire.ControlMeasurement.fromObject(parsed as Record<string, unknown>);
-    } catch {
-      throw new ObservedFailure('unknown_failure: control response is not a ControlMeasurement');
-    }
+    const control = controlMeasurementFromJson(parsed as Record<string, unknown>);
+    if (control === undefined) throw new ObservedFailure('unknown_failure: control response is not a ControlMeasurement');
     if (control.helper === '') control.helper = options.controlUrl;
     const echoed = response.headers[CLIENT_ADDRESS_HEADER];
     const clientAddress = Array.isArray(echoed) ? echoed[0] : echoed;

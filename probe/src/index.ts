@@ -1,6 +1,6 @@
 export { SOFTWARE_NAME, SOFTWARE_VERSION } from './version.js';
 export * from './experiments/index.js';
-export { CONTROL_PATH, type ControlRequestOptions, type ControlResponse, fetchControl } from './control-client.js';
+export { type ControlRequestOptions, type ControlResponse, fetchControl } from './control-client.js';
 // The volunteer's probe (issue 6): config, test lists, schedule, budget,
 // consent, privacy, connectivity and the daemon that ties them together.
 export * from './config/index.js';

@@ -2467,6 +2467,129 @@ export namespace steppe {
         }
 
         /**
+         * Properties of a ControlRequest.
+         * @deprecated Use steppe.v1.ControlRequest.$Properties instead.
+         */
+        interface IControlRequest extends steppe.v1.ControlRequest.$Properties {
+        }
+
+        /** Represents a ControlRequest. */
+        class ControlRequest {
+
+            /**
+             * Constructs a new ControlRequest.
+             * @param [p] Properties to set
+             */
+            constructor(p?: steppe.v1.ControlRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ControlRequest url. */
+            url: string;
+
+            /** ControlRequest addresses. */
+            addresses: string[];
+
+            /**
+             * Creates a new ControlRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ControlRequest instance
+             */
+            static create(properties: steppe.v1.ControlRequest.$Shape): steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape;
+            static create(properties?: steppe.v1.ControlRequest.$Properties): steppe.v1.ControlRequest;
+
+            /**
+             * Encodes the specified ControlRequest message. Does not implicitly {@link steppe.v1.ControlRequest.verify|verify} messages.
+             * @param m ControlRequest message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            static encode(m: steppe.v1.ControlRequest.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified ControlRequest message, length delimited. Does not implicitly {@link steppe.v1.ControlRequest.verify|verify} messages.
+             * @param message ControlRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encodeDelimited(message: steppe.v1.ControlRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ControlRequest message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns {steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape} ControlRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape;
+
+            /**
+             * Decodes a ControlRequest message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns {steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape} ControlRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape;
+
+            /**
+             * Verifies a ControlRequest message.
+             * @param m Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(m: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ControlRequest message from a plain object. Also converts values to their respective internal types.
+             * @param d Plain object
+             * @returns ControlRequest
+             */
+            static fromObject(d: { [k: string]: any }): steppe.v1.ControlRequest;
+
+            /**
+             * Creates a plain object from a ControlRequest message. Also converts values to other types if specified.
+             * @param m ControlRequest
+             * @param [o] Conversion options
+             * @returns Plain object
+             */
+            static toObject(m: steppe.v1.ControlRequest, o?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ControlRequest to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for ControlRequest
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ControlRequest {
+
+            /** Properties of a ControlRequest. */
+            interface $Properties {
+
+                /** ControlRequest url */
+                url?: (string|null);
+
+                /** ControlRequest addresses */
+                addresses?: (string[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ControlRequest. */
+            type $Shape = steppe.v1.ControlRequest.$Properties;
+        }
+
+        /**
          * Properties of a ControlMeasurement.
          * @deprecated Use steppe.v1.ControlMeasurement.$Properties instead.
          */

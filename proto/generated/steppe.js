@@ -8075,6 +8075,333 @@ export const steppe = $root.steppe = (() => {
             return ControlHttp;
         })();
 
+        v1.ControlRequest = (function() {
+
+            /**
+             * Properties of a ControlRequest.
+             * @typedef {Object} steppe.v1.ControlRequest.$Properties
+             * @property {string|null} [url] ControlRequest url
+             * @property {Array.<string>|null} [addresses] ControlRequest addresses
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ControlRequest.
+             * @memberof steppe.v1
+             * @interface IControlRequest
+             * @augments steppe.v1.ControlRequest.$Properties
+             * @deprecated Use steppe.v1.ControlRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ControlRequest.
+             * @typedef {steppe.v1.ControlRequest.$Properties} steppe.v1.ControlRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ControlRequest.
+             * @memberof steppe.v1
+             * @classdesc Represents a ControlRequest.
+             * @constructor
+             * @param {steppe.v1.ControlRequest.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ControlRequest = function (p) {
+                this.addresses = [];
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ControlRequest url.
+             * @member {string} url
+             * @memberof steppe.v1.ControlRequest
+             * @instance
+             */
+            ControlRequest.prototype.url = "";
+
+            /**
+             * ControlRequest addresses.
+             * @member {Array.<string>} addresses
+             * @memberof steppe.v1.ControlRequest
+             * @instance
+             */
+            ControlRequest.prototype.addresses = $util.emptyArray;
+
+            /**
+             * Creates a new ControlRequest instance using the specified properties.
+             * @function create
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {steppe.v1.ControlRequest.$Properties=} [properties] Properties to set
+             * @returns {steppe.v1.ControlRequest} ControlRequest instance
+             * @type {{
+             *   (properties: steppe.v1.ControlRequest.$Shape): steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape;
+             *   (properties?: steppe.v1.ControlRequest.$Properties): steppe.v1.ControlRequest;
+             * }}
+             */
+            ControlRequest.create = function(properties) {
+                return new ControlRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ControlRequest message. Does not implicitly {@link steppe.v1.ControlRequest.verify|verify} messages.
+             * @function encode
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {steppe.v1.ControlRequest.$Properties} m ControlRequest message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ControlRequest.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.url != null && $Object.hasOwnProperty.call(m, "url") && m.url !== "")
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.url);
+                if (m.addresses != null && m.addresses.length) {
+                    for (var i = 0; i < m.addresses.length; ++i)
+                        w.uint32(/* id 2, wireType 2 =*/18).string(m.addresses[i]);
+                }
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Encodes the specified ControlRequest message, length delimited. Does not implicitly {@link steppe.v1.ControlRequest.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {steppe.v1.ControlRequest.$Properties} message ControlRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ControlRequest.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a ControlRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape} ControlRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ControlRequest.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.steppe.v1.ControlRequest();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.url = v;
+                            else
+                                delete m.url;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if (!(m.addresses && m.addresses.length))
+                                m.addresses = [];
+                            m.addresses.push(r.stringVerify());
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Decodes a ControlRequest message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {steppe.v1.ControlRequest & steppe.v1.ControlRequest.$Shape} ControlRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ControlRequest.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Verifies a ControlRequest message.
+             * @function verify
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ControlRequest.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (m.url != null && $Object.hasOwnProperty.call(m, "url")) {
+                    if (!$util.isString(m.url))
+                        return "url: string expected";
+                }
+                if (m.addresses != null && $Object.hasOwnProperty.call(m, "addresses")) {
+                    if (!$Array.isArray(m.addresses))
+                        return "addresses: array expected";
+                    for (var i = 0; i < m.addresses.length; ++i) {
+                        if (!$util.isString(m.addresses[i]))
+                            return "addresses: string[] expected";
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a ControlRequest message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {steppe.v1.ControlRequest} ControlRequest
+             */
+            ControlRequest.fromObject = function (d, q) {
+                if (d instanceof $root.steppe.v1.ControlRequest)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".steppe.v1.ControlRequest: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.steppe.v1.ControlRequest();
+                if (d.url != null) {
+                    if (typeof d.url !== "string" || d.url.length) {
+                        m.url = $String(d.url);
+                    }
+                }
+                if (d.addresses) {
+                    if (!$Array.isArray(d.addresses))
+                        throw $TypeError(".steppe.v1.ControlRequest.addresses: array expected");
+                    m.addresses = $Array(d.addresses.length);
+                    for (var i = 0; i < d.addresses.length; ++i) {
+                        m.addresses[i] = $String(d.addresses[i]);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a ControlRequest message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {steppe.v1.ControlRequest} m ControlRequest
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ControlRequest.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.arrays || o.defaults) {
+                    d.addresses = [];
+                }
+                if (o.defaults) {
+                    d.url = "";
+                }
+                if (m.url != null && $Object.hasOwnProperty.call(m, "url")) {
+                    d.url = m.url;
+                }
+                if (m.addresses && m.addresses.length) {
+                    d.addresses = $Array(m.addresses.length);
+                    for (var j = 0; j < m.addresses.length; ++j) {
+                        d.addresses[j] = m.addresses[j];
+                    }
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ControlRequest to JSON.
+             * @function toJSON
+             * @memberof steppe.v1.ControlRequest
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ControlRequest.prototype.toJSON = function() {
+                return ControlRequest.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ControlRequest
+             * @function getTypeUrl
+             * @memberof steppe.v1.ControlRequest
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ControlRequest.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/steppe.v1.ControlRequest";
+            };
+
+            return ControlRequest;
+        })();
+
         v1.ControlMeasurement = (function() {
 
             /**

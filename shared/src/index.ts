@@ -22,3 +22,5 @@ export * from './verdict/index.js';
 export * from './testlists/index.js';
 export * from './json-log.js';
 export * from './i18n/index.js';
+export * from './schema-migrations.js';
+export * from './protocol/index.js';

@@ -1,38 +1,14 @@
-import { wire } from '@steppe/shared';
+import { CLIENT_ADDRESS_HEADER, CONTROL_CACHE_HEADER, CONTROL_PATH, type ControlRequest, controlMeasurementToJson } from '@steppe/shared';
 import { clientAddress } from '../geo/client-address.js';
 import { HttpError, type RequestContext, type Router, readJson, sendJson } from '../http/router.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { type ControlMeasurementProps, measureControl } from './measure.js';
 import { type ControlOptions, type ResolvedControlOptions, resolveControlOptions } from './options.js';
-import { type ControlRequest, parseControlRequest } from './request.js';
+import { parseControlRequest } from './request.js';
 import { ResultCache } from './result-cache.js';
-
-/** Where the control endpoint is served. */
-export const CONTROL_PATH = '/api/v1/control';
-
-/** Response header echoing the caller's own address to it (the probe scrubs it from its measurements). */
-export const CLIENT_ADDRESS_HEADER = 'x-steppe-client-address';
 
 /** Largest request body accepted (a URL and at most 16 addresses). */
 export const MAX_CONTROL_REQUEST_BYTES = 16 * 1024;
-
-/** The JSON form of a ControlMeasurement, as the endpoint answers it. */
-export type ControlMeasurementJson = Record<string, unknown>;
-
-/**
- * The JSON body of a control answer: the ControlMeasurement's protobuf JSON
- * object (camelCase field names, every field present, int64 as numbers,
- * bytes in base64). The probe turns it back with
- * `wire.ControlMeasurement.fromObject()`.
- */
-export function controlMeasurementToJson(measurement: ControlMeasurementProps): ControlMeasurementJson {
-  return wire.ControlMeasurement.toObject(wire.ControlMeasurement.create(measurement), {
-    longs: Number,
-    bytes: String,
-    defaults: true,
-    arrays: true,
-  }) as ControlMeasurementJson;
-}
 
 /** Cache key: the URL and the probe's addresses, sorted (their order carries no meaning). */
 export function controlCacheKey(request: ControlRequest): string {
@@ -96,7 +72,7 @@ export class ControlService {
     const { measurement, cached } = await this.measure(request);
     sendJson(ctx.res, 200, controlMeasurementToJson(measurement), {
       'cache-control': 'no-store',
-      'x-steppe-cache': cached ? 'hit' : 'miss',
+      [CONTROL_CACHE_HEADER]: cached ? 'hit' : 'miss',
       ...(client !== undefined ? { [CLIENT_ADDRESS_HEADER]: client } : {}),
     });
   }

@@ -3,18 +3,9 @@
  * from the collector's uncensored side so a probe's observations can be
  * compared with it (docs/verdicts.md).
  */
-export {
-  CLIENT_ADDRESS_HEADER,
-  CONTROL_PATH,
-  ControlService,
-  MAX_CONTROL_REQUEST_BYTES,
-  controlCacheKey,
-  controlMeasurementToJson,
-  registerControlRoutes,
-  type ControlMeasurementJson,
-} from './control-service.js';
+export { ControlService, MAX_CONTROL_REQUEST_BYTES, controlCacheKey, registerControlRoutes } from './control-service.js';
 export { type ControlOptions, type ResolvedControlOptions, type AsnInfo, CONTROL_CACHE_TTL_MS, resolveControlOptions } from './options.js';
-export { type ControlRequest, MAX_PROBE_ADDRESSES, MAX_URL_LENGTH, parseControlRequest } from './request.js';
+export { MAX_PROBE_ADDRESSES, MAX_URL_LENGTH, parseControlRequest } from './request.js';
 export { type ControlMeasurementProps, MAX_OWN_ADDRESSES, measureControl } from './measure.js';
 export { ResultCache } from './result-cache.js';
 export { ClientRateLimiter } from './client-rate-limiter.js';

@@ -19,9 +19,9 @@ import {
   type HttpRequestObservation,
   type TcpConnectObservation,
   type TlsHandshakeObservation,
+  type ControlRequest,
 } from '@steppe/shared';
 import { type ResolvedControlOptions, dnsAllowList } from './options.js';
-import type { ControlRequest } from './request.js';
 
 /** A ControlMeasurement (proto/steppe/v1/steppe.proto) as plain properties. */
 export type ControlMeasurementProps = steppe.v1.ControlMeasurement.$Properties;

@@ -1,18 +1,6 @@
 import { isIP } from 'node:net';
-import { ConfigError, check } from '@steppe/shared';
+import { type ControlRequest, ConfigError, check, wire } from '@steppe/shared';
 import { HttpError } from '../http/router.js';
-
-/**
- * The body of `POST /api/v1/control`:
- * `{"url": "https://www.facebook.com/", "addresses": ["31.13.72.36", ...]}`.
- * `addresses` are what the probe resolved (optional; the control looks up
- * their ASNs and connects to them too).
- */
-export interface ControlRequest {
-  readonly url: string;
-  /** Unique, in the caller's order. */
-  readonly addresses: readonly string[];
-}
 
 /** Most addresses a caller may send (a resolver rarely returns more than a handful). */
 export const MAX_PROBE_ADDRESSES = 16;
@@ -25,8 +13,11 @@ const schema = check.object({
 });
 
 /**
- * Validate a parsed JSON body. Throws a 400 HttpError whose message names the
- * bad field (`url`, `addresses[2]`, an unknown key...).
+ * Validate a parsed JSON body of `POST /api/v1/control`, a ControlRequest
+ * (steppe.proto) in its JSON form: `{"url": "https://www.facebook.com/",
+ * "addresses": ["31.13.72.36", ...]}`, `addresses` optional. Throws a 400
+ * HttpError whose message names the bad field (`url`, `addresses[2]`, an
+ * unknown key...). The addresses come back unique, in the caller's order.
  */
 export function parseControlRequest(body: unknown): ControlRequest {
   let parsed: { url: string; addresses: string[] };
@@ -47,7 +38,7 @@ export function parseControlRequest(body: unknown): ControlRequest {
     throw new HttpError(400, 'STEPPE_ERR_INVALID_ARGUMENT', 'field "url": credentials in the URL are not accepted');
   }
   const addresses = [...new Set(parsed.addresses.map(canonicalIp))];
-  return { url: url.href, addresses };
+  return wire.ControlRequest.create({ url: url.href, addresses });
 }
 
 // One spelling per address, so "::FFFF:1.2.3.4"-style variants share a cache entry.

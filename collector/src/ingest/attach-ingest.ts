@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Registry } from 'prom-client';
 import type { steppe } from '@steppe/proto';
-import { type Cidr, type Clock, InvalidArgumentError, check, systemClock } from '@steppe/shared';
+import { type Cidr, type Clock, INGEST_PATH, InvalidArgumentError, check, systemClock } from '@steppe/shared';
 import type { IngestStore } from '../store/store.js';
 import { clientAddress } from '../geo/client-address.js';
 import { type NetworkInfo, UNKNOWN_NETWORK } from '../geo/network-info.js';
@@ -14,9 +14,6 @@ import { IngestMetrics } from './metrics.js';
 import { ProbeRates } from './probe-rates.js';
 import { TouchThrottle } from './touch-throttle.js';
 import { type IngestEvent, ProbeSession, type SessionContext } from './probe-session.js';
-
-/** The path the ingest WebSocket is served at (docs/cli.md contract). */
-export const INGEST_PATH = '/api/v1/ingest';
 
 /** Something that maps an address to its network (a NetworkLookup). */
 export interface NetworkResolver {

@@ -1,4 +1,4 @@
-export { attachIngest, INGEST_PATH, type IngestOptions, type IngestHandle, type IngestStats, type NetworkResolver } from './attach-ingest.js';
+export { attachIngest, type IngestOptions, type IngestHandle, type IngestStats, type NetworkResolver } from './attach-ingest.js';
 export { type IngestLimits, DEFAULT_INGEST_LIMITS, resolveIngestLimits } from './limits.js';
 export { type Enrollment, loadEnrollmentTokens, checkEnrollment, TokenSet } from './enrollment.js';
 export { type IngestEvent, ProbeSession, type SessionContext, type SessionTransport } from './probe-session.js';

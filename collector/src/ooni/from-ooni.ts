@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { steppe } from '@steppe/proto';
-import { BODY_PREFIX_BYTES, extractTitle, wire, type MeasurementProps } from '@steppe/shared';
+import { BODY_PREFIX_BYTES, KEPT_RESPONSE_HEADERS, extractTitle, wire, type MeasurementProps } from '@steppe/shared';
 import { fromMaybeBinaryData } from './binary-data.js';
 import { parseEndpoint } from './endpoint.js';
 import { failureFromOoni, unknownFailure } from './failures.js';
@@ -50,13 +50,6 @@ export type OoniConversion =
 
 /** web_connectivity versions this converter understands (0.0.x from Measurement Kit up to 0.5.x). */
 export const SUPPORTED_TEST_VERSIONS = /^0\.[0-5](?:\.\d+)?(?:[-+].*)?$/;
-
-// Response headers kept, as the probe keeps them (shared netx/http.ts): what
-// identifies a server, a cache, a middlebox or a redirect; never cookies.
-const KEPT_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
-  'server', 'location', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'via',
-  'x-cache', 'x-served-by', 'x-powered-by', 'cache-control', 'refresh', 'connection',
-]);
 
 // TLS failures that are certificate verification results: Steppe records
 // them as `verification_error` beside a completed handshake (steppe.proto

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startCollector } from '../../src/collector-app.js';
-import { INGEST_PATH } from '../../src/ingest/index.js';
+import { INGEST_PATH } from '@steppe/shared';
 
 const spec = readFileSync(new URL('../../../docs/api/openapi.yaml', import.meta.url), 'utf8');
 

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, parseCidrList, wire } from '@steppe/shared';
+import { CONTROL_PATH, ManualClock, parseCidrList, wire } from '@steppe/shared';
 import { type Listening, listenRouter } from '../../src/http/listen.js';
 import { Router } from '../../src/http/router.js';
-import { CONTROL_PATH, registerControlRoutes, type ControlOptions } from '../../src/control/index.js';
+import { registerControlRoutes, type ControlOptions } from '../../src/control/index.js';
 import { type LabPki, type TestResolver, type TestSite, makeLabPki, startHttpSite, startHttpsSite, startResolver } from './helpers/lab.js';
 
 // The control vantage against real loopback servers: a dns-packet resolver,

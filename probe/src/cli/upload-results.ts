@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type Measurement, type MeasurementProps, encodeMeasurement, idToString, measurementProblem, wire } from '@steppe/shared';
+import { secureDataDir } from '../data-dir/file-modes.js';
 import { loadOrCreateIdentity } from '../identity/identity.js';
 import { Outbox } from '../outbox/outbox.js';
 import { Uplink, type UplinkOptions } from '../uplink/uplink.js';
@@ -41,6 +42,7 @@ export interface UploadMeasurementsResult {
  */
 export async function uploadMeasurements(options: UploadMeasurementsOptions): Promise<UploadMeasurementsResult> {
   const { stderr } = options;
+  secureDataDir(options.dataDir);
   const identity = loadOrCreateIdentity(options.dataDir);
   const outbox = Outbox.open(join(options.dataDir, OUTBOX_FILE_NAME));
   try {

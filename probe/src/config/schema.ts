@@ -1,8 +1,17 @@
 import { check, type Cidr } from '@steppe/shared';
 import { allowNetList, byteSize, cidrs, categoryCode, cronExpression, listName, nullable, resolverSetting, timeZone } from './checks.js';
+import { type DocumentStep, versioned } from './versioned-document.js';
 
-/** Version of the config file layout; a future layout migrates from it. */
+/** Version of the config file layout (`configVersion`); older layouts are brought forward on load. */
 export const CONFIG_VERSION = 1;
+
+/**
+ * Forward steps of the config layout, one per version after 1 (none yet:
+ * v0.1's layout is the current one). A change to the file's fields bumps
+ * CONFIG_VERSION and appends a step here; probe/test/fixtures/v0.1-data-dir
+ * must keep loading.
+ */
+const CONFIG_STEPS: readonly DocumentStep[] = [];
 
 /** Defaults (docs/cli.md, "Configuration file"). */
 export const CONFIG_DEFAULTS = {
@@ -74,8 +83,8 @@ const networkSchema = check.object({
   labAddresses: check.optional(cidrs(), [] as Cidr[]),
 });
 
-/** The probe's configuration file (`probe-config.json` in the data directory). */
-export const probeConfigSchema = check.object({
+/** The probe's configuration file (`probe-config.json` in the data directory), any layout up to CONFIG_VERSION. */
+export const probeConfigSchema = versioned({ field: 'configVersion', current: CONFIG_VERSION, steps: CONFIG_STEPS }, check.object({
   configVersion: check.integer({ min: CONFIG_VERSION, max: CONFIG_VERSION }),
   /** Where the probe keeps its key, outbox, state; the folder holding this file. */
   dataDir: check.string({ min: 1, describe: 'a directory path' }),
@@ -89,7 +98,7 @@ export const probeConfigSchema = check.object({
   testLists: check.optional(testListsSchema, testListsSchema({}, 'testLists')),
   limits: check.optional(limitsSchema, limitsSchema({}, 'limits')),
   network: check.optional(networkSchema, networkSchema({}, 'network')),
-});
+}));
 
 /** The validated configuration, every default filled in. */
 export type ProbeConfig = ReturnType<typeof probeConfigSchema>;

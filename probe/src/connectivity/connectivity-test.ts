@@ -1,6 +1,9 @@
 import { isIP } from 'node:net';
 import {
+  CLIENT_ADDRESS_HEADER,
+  CONTROL_PATH,
   type Clock,
+  endpointUrl,
   resolveAddresses,
   type EgressGuard,
   failureOf,
@@ -17,15 +20,11 @@ import {
   Trace,
   withDeadline,
 } from '@steppe/shared';
-import { CLIENT_ADDRESS_HEADER } from '../privacy/public-address.js';
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../version.js';
 
 /** `test_name` of the probe's own connectivity measurement. */
 export const CONNECTIVITY_TEST_NAME = 'connectivity';
 export const CONNECTIVITY_TEST_VERSION = '0.1.0';
-
-/** Path probed on the collector: the control endpoint (a GET gets 405, which proves reachability). */
-export const CONNECTIVITY_PATH = '/api/v1/control';
 
 // Response headers kept in the observation (never the address echo).
 const KEPT_HEADERS = ['server', 'content-type', 'content-length', 'via', 'location'];
@@ -185,7 +184,8 @@ async function httpProbe(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<{ observation: HttpRequestObservation; clientAddress?: string }> {
-  const url = new URL(`${base.pathname.replace(/\/+$/, '')}${CONNECTIVITY_PATH}`, base);
+  // The control endpoint: a GET gets 405, which proves reachability.
+  const url = endpointUrl(base, CONTROL_PATH);
   const observation: HttpRequestObservation = {
     ...newHttpObservation(url.toString(), trace.elapsedMs(), 0),
     address: isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`,

@@ -1,16 +1,25 @@
 import { join } from 'node:path';
 import { type Clock, ConfigError, check, type Language, LANGUAGES, SteppeError, systemClock } from '@steppe/shared';
 import { readJsonIfExists, writeJsonAtomic } from '../config/json-file.js';
+import { versioned } from '../config/versioned-document.js';
 import { CONSENT_VERSION, consentNotice } from './notice.js';
 
 /** File name of the consent record inside the data directory. */
 export const CONSENT_FILE_NAME = 'consent.json';
+
+/**
+ * Layout version of the record file (`formatVersion`). v0.1 wrote records
+ * without it (layout 1); they are read as they are.
+ */
+export const CONSENT_RECORD_VERSION = 2;
 
 /** How the operator accepted. */
 export type ConsentMethod = 'interactive' | 'accept-risks-flag';
 
 /** What is recorded when the operator accepts the notice. */
 export interface ConsentRecord {
+  /** Layout of the record (CONSENT_RECORD_VERSION), not of the notice. */
+  readonly formatVersion: number;
   /** The CONSENT_VERSION of the text accepted. */
   readonly version: number;
   readonly acceptedAtMs: number;
@@ -23,20 +32,30 @@ export interface ConsentRecord {
   readonly noticeVersion?: string;
 }
 
-const recordSchema = check.object({
-  version: check.integer({ min: 1, max: 1_000_000 }),
-  acceptedAtMs: check.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-  acceptedAt: check.string({ min: 1, max: 64 }),
-  method: check.oneOf(['interactive', 'accept-risks-flag'] as const),
-  language: check.optional(check.oneOf(LANGUAGES), undefined),
-  noticeVersion: check.optional(check.string({ min: 1, max: 100 }), undefined),
-});
+const recordSchema = versioned(
+  {
+    field: 'formatVersion',
+    current: CONSENT_RECORD_VERSION,
+    implicit: 1,
+    // Layout 2 is layout 1 with its own version field; no other field changed.
+    steps: [{ from: 1, name: 'format version field', up: (record) => ({ ...record }) }],
+  },
+  check.object({
+    formatVersion: check.integer({ min: CONSENT_RECORD_VERSION, max: CONSENT_RECORD_VERSION }),
+    version: check.integer({ min: 1, max: 1_000_000 }),
+    acceptedAtMs: check.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    acceptedAt: check.string({ min: 1, max: 64 }),
+    method: check.oneOf(['interactive', 'accept-risks-flag'] as const),
+    language: check.optional(check.oneOf(LANGUAGES), undefined),
+    noticeVersion: check.optional(check.string({ min: 1, max: 100 }), undefined),
+  }),
+);
 
 /** Record that the operator accepted the current notice, read in `language`. */
 export function recordConsent(dataDir: string, method: ConsentMethod, clock: Clock = systemClock, language: Language = 'en'): ConsentRecord {
   const now = clock.now();
   const record: ConsentRecord = {
-    version: CONSENT_VERSION, acceptedAtMs: now, acceptedAt: new Date(now).toISOString(), method,
+    formatVersion: CONSENT_RECORD_VERSION, version: CONSENT_VERSION, acceptedAtMs: now, acceptedAt: new Date(now).toISOString(), method,
     language, noticeVersion: consentNotice(language).version,
   };
   writeJsonAtomic(join(dataDir, CONSENT_FILE_NAME), record);
@@ -44,8 +63,9 @@ export function recordConsent(dataDir: string, method: ConsentMethod, clock: Clo
 }
 
 /**
- * The consent on record, or undefined when there is none. A record that is
- * not valid JSON or has the wrong shape is a ConfigError naming the file.
+ * The consent on record (in the current layout, whatever layout the file
+ * has), or undefined when there is none. A record that is not valid JSON or
+ * has the wrong shape is a ConfigError naming the file.
  */
 export function readConsent(dataDir: string): ConsentRecord | undefined {
   const path = join(dataDir, CONSENT_FILE_NAME);

@@ -1,6 +1,7 @@
 export { CONSENT_ANSWERS, CONSENT_NOTICE, CONSENT_VERSION, consentNotice } from './notice.js';
 export {
   CONSENT_FILE_NAME,
+  CONSENT_RECORD_VERSION,
   type ConsentMethod,
   type ConsentRecord,
   hasCurrentConsent,

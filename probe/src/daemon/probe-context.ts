@@ -9,6 +9,7 @@ import type { ConnectivityResult } from '../connectivity/connectivity-test.js';
 import { guardedLookup } from '../connectivity/guarded-lookup.js';
 import { createGuardedHttpGet, type HttpGet } from '../connectivity/http-get.js';
 import { requireConsent } from '../consent/consent-record.js';
+import { secureDataDir } from '../data-dir/file-modes.js';
 import type { EngineOptions } from '../experiments/engine-options.js';
 import { loadOrCreateIdentity, type ProbeIdentity } from '../identity/identity.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -29,6 +30,8 @@ const measureTargets: MeasureTargets = async (targets, options, hooks) => (await
 /** Everything a running probe holds open; built once by `start` and `run`. */
 export interface ProbeContext {
   readonly dataDir: string;
+  /** Paths in the data directory whose modes were tightened on open (relative; usually none). */
+  readonly repairedModes: readonly string[];
   readonly config: ProbeConfig;
   readonly identity: ProbeIdentity;
   readonly outbox: Outbox;
@@ -100,6 +103,7 @@ export function checkCollectorsAllowed(config: ProbeConfig, guard: EgressGuard):
  */
 export function openProbeContext(dataDir: string, options: { readonly env: NodeJS.ProcessEnv; readonly clock?: Clock }): ProbeContext {
   const config = loadProbeConfig(dataDir);
+  const repairedModes = secureDataDir(config.dataDir);
   requireConsent(config.dataDir);
   const clock = options.clock ?? systemClock;
   const identity = loadOrCreateIdentity(config.dataDir);
@@ -188,6 +192,7 @@ export function openProbeContext(dataDir: string, options: { readonly env: NodeJ
   };
   return {
     dataDir: config.dataDir,
+    repairedModes,
     config,
     identity,
     outbox,

@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Clock, ID_BYTES, InvalidArgumentError, SteppeError, check, systemClock } from '@steppe/shared';
+import { type Clock, ID_BYTES, InvalidArgumentError, SteppeError, applyMigrations, check, systemClock } from '@steppe/shared';
+import { DATA_FILE_MODE, ensurePrivateFile, restrictMode } from '../data-dir/file-modes.js';
+import { OUTBOX_MIGRATIONS } from './outbox-migrations.js';
 
 /** Options of {@link Outbox.open}. */
 export interface OutboxOptions {
@@ -65,25 +67,13 @@ const SEQUENCE_BLOCK = 1024;
 const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 const DEFAULT_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (
-  id BLOB PRIMARY KEY,
-  start_time_ms INTEGER NOT NULL,
-  enqueued_ms INTEGER NOT NULL,
-  size INTEGER NOT NULL,
-  quarantined TEXT,
-  bytes BLOB NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS outbox_order ON outbox (start_time_ms, id);
-CREATE INDEX IF NOT EXISTS outbox_enqueued ON outbox (enqueued_ms);
-CREATE TABLE IF NOT EXISTS outbox_counters (
-  name TEXT PRIMARY KEY,
-  value INTEGER NOT NULL
-) WITHOUT ROWID;
-`;
-
 type Row = { id: Buffer; start_time_ms: number; bytes: Buffer };
 type OrderRow = { id: Buffer; start_time_ms: number; size: number };
+type TotalsRow = { row_count: number; byte_count: number; quarantined_count: number };
+type AgedRow = { count: number; bytes: number; newest: number | null };
+
+/** The SQLite files of one outbox: the database, its write-ahead log and shared-memory index. */
+const SQLITE_SUFFIXES = ['', '-wal', '-shm'] as const;
 
 /**
  * The probe's durable queue of finished measurements (SQLite, WAL,
@@ -96,6 +86,9 @@ type OrderRow = { id: Buffer; start_time_ms: number; size: number };
  * Several processes may share one outbox (the daemon and a `measure
  * --collector` run): each sends what is queued, the collector deduplicates by
  * id, and whichever Ack arrives first deletes the row.
+ *
+ * The schema is versioned (`PRAGMA user_version`, outbox-migrations.ts) and
+ * brought forward on open; the files are private to the operator (0600).
  */
 export class Outbox extends EventEmitter<OutboxEvents> {
   readonly path: string;
@@ -106,8 +99,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   readonly #insert: Database.Statement;
   readonly #delete: Database.Statement;
   readonly #totals: Database.Statement;
+  readonly #oldest: Database.Statement;
   readonly #order: Database.Statement;
+  readonly #orderQuarantined: Database.Statement;
   readonly #get: Database.Statement;
+  readonly #quarantine: Database.Statement;
+  readonly #aged: Database.Statement;
+  readonly #deleteAged: Database.Statement;
   readonly #getCounter: Database.Statement;
   readonly #addCounter: Database.Statement;
   readonly #setCounter: Database.Statement;
@@ -122,11 +120,17 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    // Every statement is prepared once, here.
     this.#insert = db.prepare('INSERT OR IGNORE INTO outbox (id, start_time_ms, enqueued_ms, size, bytes) VALUES (?, ?, ?, ?, ?)');
     this.#delete = db.prepare('DELETE FROM outbox WHERE id = ?');
-    this.#totals = db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, MIN(start_time_ms) AS oldest FROM outbox');
+    this.#totals = db.prepare('SELECT row_count, byte_count, quarantined_count FROM outbox_totals WHERE singleton = 1');
+    this.#oldest = db.prepare('SELECT MIN(start_time_ms) FROM outbox').pluck();
     this.#order = db.prepare('SELECT id, start_time_ms, size FROM outbox WHERE quarantined IS NULL ORDER BY start_time_ms, id');
+    this.#orderQuarantined = db.prepare('SELECT id, start_time_ms, size FROM outbox WHERE quarantined IS NOT NULL ORDER BY start_time_ms, id');
     this.#get = db.prepare('SELECT id, start_time_ms, bytes FROM outbox WHERE id = ?');
+    this.#quarantine = db.prepare('UPDATE outbox SET quarantined = ? WHERE id = ? AND quarantined IS NULL');
+    this.#aged = db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, MAX(start_time_ms) AS newest FROM outbox WHERE enqueued_ms < ?');
+    this.#deleteAged = db.prepare('DELETE FROM outbox WHERE enqueued_ms < ?');
     this.#getCounter = db.prepare('SELECT value FROM outbox_counters WHERE name = ?').pluck();
     this.#addCounter = db.prepare('INSERT INTO outbox_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value');
     this.#setCounter = db.prepare('INSERT INTO outbox_counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value');
@@ -141,17 +145,23 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     check.string({ min: 1, describe: 'a file path' })(path, 'path');
     if (options.maxBytes !== undefined) check.integer({ min: 1024, max: Number.MAX_SAFE_INTEGER })(options.maxBytes, 'maxBytes');
     if (options.maxAgeMs !== undefined) check.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })(options.maxAgeMs, 'maxAgeMs');
-    let db: Database.Database;
+    let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Private before SQLite opens it: SQLite gives the -wal and -shm files
+      // the database file's mode. Older versions left it 0644: repaired here.
+      ensurePrivateFile(path);
+      for (const suffix of SQLITE_SUFFIXES) restrictMode(`${path}${suffix}`, DATA_FILE_MODE);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       // FULL: a commit is on disk before enqueue() returns, not just in the WAL
       // buffer, so "committed before anything else happens" survives power loss.
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA);
+      applyMigrations(db, OUTBOX_MIGRATIONS, { nowMs: (options.clock ?? systemClock).now(), software: 'probe', fail: (message) => new SteppeError('STEPPE_ERR_OUTBOX', message) });
     } catch (cause) {
+      db?.close();
+      if (cause instanceof SteppeError) throw new SteppeError(cause.code, `outbox ${path}: ${cause.message}`, { cause });
       throw new SteppeError('STEPPE_ERR_OUTBOX', `cannot open outbox ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     const outbox = new Outbox(path, db, options);
@@ -234,7 +244,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.#assertOpen();
     let changed = 0;
     this.#write(() => {
-      changed = this.#db.prepare('UPDATE outbox SET quarantined = ? WHERE id = ? AND quarantined IS NULL').run(reason.slice(0, 500), toBuffer(id)).changes;
+      changed = this.#quarantine.run(reason.slice(0, 500), toBuffer(id)).changes;
     });
     return changed === 1;
   }
@@ -272,19 +282,19 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** Counts for `steppe-probe status`. */
   stats(): OutboxStats {
     this.#assertOpen();
-    const t = this.#totals.get() as { count: number; bytes: number; oldest: number | null };
-    const quarantined = this.#db.prepare('SELECT COUNT(*) FROM outbox WHERE quarantined IS NOT NULL').pluck().get() as number;
+    const t = this.#totals.get() as TotalsRow;
+    const oldest = this.#oldest.get() as number | null;
     const counter = (name: string): number | undefined => {
       const v = this.#getCounter.get(name) as number | bigint | undefined;
       return v === undefined ? undefined : Number(v);
     };
     return {
-      count: t.count,
-      bytes: t.bytes,
-      oldestStartTimeMs: t.oldest ?? undefined,
+      count: t.row_count,
+      bytes: t.byte_count,
+      oldestStartTimeMs: oldest ?? undefined,
       dropped: counter('dropped') ?? 0,
       droppedBytes: counter('dropped_bytes') ?? 0,
-      quarantined,
+      quarantined: t.quarantined_count,
       lastUploadMs: counter('last_upload_ms'),
     };
   }
@@ -299,12 +309,14 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   #enforceCaps(now: number): OutboxDropEvent[] {
     const drops: OutboxDropEvent[] = [];
     const cutoff = now - this.#maxAgeMs;
-    const aged = this.#db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, MAX(start_time_ms) AS newest FROM outbox WHERE enqueued_ms < ?').get(cutoff) as { count: number; bytes: number; newest: number | null };
+    // Index range on enqueued_ms: nothing read while nothing is that old.
+    const aged = this.#aged.get(cutoff) as AgedRow;
     if (aged.count > 0) {
-      this.#db.prepare('DELETE FROM outbox WHERE enqueued_ms < ?').run(cutoff);
+      this.#deleteAged.run(cutoff);
       drops.push({ count: aged.count, bytes: aged.bytes, reason: 'max_age', newestDroppedStartTimeMs: aged.newest ?? cutoff });
     }
-    let total = (this.#totals.get() as { bytes: number }).bytes;
+    // The running total (kept by triggers), not a SUM over the whole queue.
+    let total = (this.#totals.get() as TotalsRow).byte_count;
     if (total > this.#maxBytes) {
       let count = 0;
       let bytes = 0;
@@ -320,7 +332,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       }
       // Quarantined rows are not in #order; they go only when nothing else is left.
       if (total > this.#maxBytes) {
-        for (const row of this.#db.prepare('SELECT id, start_time_ms, size FROM outbox WHERE quarantined IS NOT NULL ORDER BY start_time_ms, id').iterate() as IterableIterator<OrderRow>) {
+        for (const row of this.#orderQuarantined.iterate() as IterableIterator<OrderRow>) {
           if (total <= this.#maxBytes) break;
           victims.push(row.id);
           total -= row.size;

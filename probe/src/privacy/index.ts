@@ -1,2 +1,2 @@
-export { CLIENT_ADDRESS_HEADER, PublicAddressSet } from './public-address.js';
+export { PublicAddressSet } from './public-address.js';
 export { SCRUBBED_ANNOTATION, scrubMeasurement, type ScrubResult } from './scrub-measurement.js';

@@ -1,19 +1,12 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { isBogon } from '@steppe/shared';
-
-/**
- * Header the collector's control endpoint sets on its responses to echo the
- * address it saw the request come from (docs/privacy.md). The probe reads it
- * to learn its own public address without asking any third-party service, and
- * only ever uses it to scrub that address from what it stores.
- */
-export const CLIENT_ADDRESS_HEADER = 'x-steppe-client-address';
+import { CLIENT_ADDRESS_HEADER, isBogon } from '@steppe/shared';
 
 /**
  * The probe's own addresses, to be scrubbed from every stored field. Sources:
- * the control's `x-steppe-client-address` echo (the address as the Internet
- * sees it, NAT included), and the machine's own public (non-bogon) interface
+ * the control's `x-steppe-client-address` echo (CLIENT_ADDRESS_HEADER, the
+ * address as the Internet sees it, NAT included: learnt without asking any
+ * third-party service, docs/privacy.md), and the machine's own public (non-bogon) interface
  * addresses (a VPS or a host with a public address and no NAT). Nothing is
  * looked up from an outside service: learning it must not itself identify the
  * volunteer to anyone.

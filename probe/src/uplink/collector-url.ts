@@ -1,7 +1,4 @@
-import { UsageError } from '@steppe/shared';
-
-/** Path of the ingest WebSocket on a collector (same port as its HTTP API). */
-export const INGEST_PATH = '/api/v1/ingest';
+import { INGEST_PATH, UsageError } from '@steppe/shared';
 
 /**
  * The ingest WebSocket URL of a collector given by its base URL:

@@ -2,398 +2,136 @@ import type { LookupFunction } from 'node:net';
 import type { Agent, IncomingMessage } from 'node:http';
 import { type PeerCertificate, type TLSSocket, checkServerIdentity } from 'node:tls';
 import WebSocket from 'ws';
-import {
-  type Clock,
-  type ErrorCode,
-  type FrameProps,
-  PROTOCOL_VERSION,
-  classifyError,
-  decodeFrame,
-  encodeFrame,
-  sealBatch,
-} from '@steppe/shared';
-import type { Outbox, OutboxItem } from '../outbox/outbox.js';
-import type { ProbeIdentity } from '../identity/identity.js';
+import { classifyError } from '@steppe/shared';
 import { matchesPin } from './certificate-pin.js';
-import { Pacer } from './pacer.js';
-import type { Timers } from './timers.js';
+import { type ProtocolConfig, type SessionEnd, type SessionHooks, UplinkProtocol } from './uplink-protocol.js';
 
-/** Limits in force for one session: the probe's own, lowered to the collector's. */
-export interface EffectiveLimits {
-  readonly maxBatchMeasurements: number;
-  readonly maxBatchBytes: number;
-  readonly maxFrameBytes: number;
-  readonly maxInFlight: number;
-  readonly maxBatchesPerSecond: number;
-  readonly maxBytesPerSecond: number;
-}
+export type { EffectiveLimits, SessionEnd, SessionHooks } from './uplink-protocol.js';
 
-/** How a session ended. */
-export interface SessionEnd {
-  /** True once the collector's Welcome was received. */
-  readonly welcomed: boolean;
-  /** A stable error code or a failure string (connection_refused, ...). */
-  readonly code: string;
-  readonly message: string;
-  /** WebSocket close code, when the connection got that far. */
-  readonly closeCode: number | undefined;
-}
-
-/** Session callbacks into the Uplink (which turns them into events). */
-export interface SessionHooks {
-  welcome(info: { collectorId: string; testListVersion: string; serverTimeMs: number; limits: EffectiveLimits }): void;
-  acked(info: { sequence: number; stored: number; duplicates: number }): void;
-  refused(info: { code: string; message: string; sequence: number; closeCode: number }): void;
-  quarantined(info: { id: Uint8Array; reason: string }): void;
-  /** Outbox drained and nothing in flight. */
-  idle(): void;
-}
-
-/** Everything a session needs. */
-export interface SessionConfig {
+/** How to reach the collector: the socket's side of a session. */
+export interface TransportConfig {
+  /** The ingest URL (ws:// or wss://). */
   readonly url: string;
-  readonly identity: Pick<ProbeIdentity, 'keys' | 'probeId'>;
-  readonly outbox: Outbox;
-  readonly clock: Clock;
-  readonly timers: Timers;
-  readonly softwareVersion: string;
-  readonly enrollmentToken: string;
-  readonly testListVersion: string;
-  readonly limits: EffectiveLimits;
+  /** WebSocket handshake timeout (the Welcome has the same budget, in the protocol). */
   readonly connectTimeoutMs: number;
-  readonly ackTimeoutMs: number;
   readonly compression: boolean;
   readonly agent: Agent | undefined;
+  /** SHA-256 pins of the collector's leaf certificate, on top of normal verification. */
   readonly pins: readonly Buffer[];
   readonly ca: string | Buffer | Array<string | Buffer> | undefined;
   readonly localAddress: string | undefined;
   readonly lookup: LookupFunction | undefined;
-  /** Ids the collector rejected as part of a multi-measurement batch: retried one per batch. */
-  readonly suspects: Set<string>;
 }
 
-interface InFlight {
-  readonly items: readonly OutboxItem[];
-  readonly ids: readonly string[];
-  readonly timer: unknown;
-}
+/** Everything a session needs. */
+export type SessionConfig = ProtocolConfig & TransportConfig;
+
+/** A peer that does not answer the close handshake within this is dropped. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
- * One connection to one collector: hello → welcome, then signed batches
- * from the outbox, at most `maxInFlight` unacknowledged, paced under the
- * collector's rates. Rows are deleted from the outbox only for ids an Ack
- * names. When the connection ends, whatever was in flight simply stays in the
- * outbox and is sent again by the next session (the collector deduplicates).
+ * One connection to one collector: a ws client socket (certificate pinning,
+ * proxy agent, compression) driving an {@link UplinkProtocol}, which holds
+ * every rule of the session. This class only moves bytes and endings
+ * between the two.
  */
 export class UplinkSession {
   readonly #cfg: SessionConfig;
-  readonly #hooks: SessionHooks;
-  readonly #inFlight = new Map<number, InFlight>();
-  readonly #inFlightIds = new Set<string>();
+  readonly #protocol: UplinkProtocol;
   #ws: WebSocket | undefined;
-  #limits: EffectiveLimits;
-  #pacer: Pacer | undefined;
-  #welcomed = false;
-  #ended = false;
-  #pumpTimer: unknown;
-  #helloTimer: unknown;
-  #end: SessionEnd | undefined;
   #resolve: ((end: SessionEnd) => void) | undefined;
-  #wantClose = false;
 
   constructor(cfg: SessionConfig, hooks: SessionHooks) {
     this.#cfg = cfg;
-    this.#hooks = hooks;
-    this.#limits = cfg.limits;
+    this.#protocol = new UplinkProtocol(cfg, hooks, {
+      send: (bytes) => {
+        if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(bytes);
+      },
+      close: (code, reason) => {
+        const ws = this.#ws;
+        ws?.close(code, reason);
+        cfg.timers.setTimeout(() => ws?.terminate(), CLOSE_GRACE_MS);
+      },
+      terminate: () => this.#ws?.terminate(),
+    }, (end) => this.#resolve?.(end));
   }
 
   get welcomed(): boolean {
-    return this.#welcomed;
+    return this.#protocol.welcomed;
   }
 
   get inFlightBatches(): number {
-    return this.#inFlight.size;
+    return this.#protocol.inFlightBatches;
   }
 
   /** Connect and run until the connection ends. Never rejects. */
   run(): Promise<SessionEnd> {
     return new Promise<SessionEnd>((resolve) => {
-      this.#resolve = resolve;
-      const cfg = this.#cfg;
-      let ws: WebSocket;
-      // Verify the name against the collector URL's host even when a proxy
-      // agent makes the TLS connection (https-proxy-agent drops the host for
-      // IP literals, which would check against "localhost").
-      const target = new URL(cfg.url).hostname.replace(/^\[|\]$/g, '');
-      try {
-        ws = new WebSocket(cfg.url, {
-          handshakeTimeout: cfg.connectTimeoutMs,
-          perMessageDeflate: cfg.compression ? { clientNoContextTakeover: true, serverNoContextTakeover: true, threshold: 1024 } : false,
-          maxPayload: 16 * 1024 * 1024,
-          followRedirects: false,
-          // @types/ws declares an older signature; ws hands this to tls.connect as is.
-          checkServerIdentity: ((_host: string, cert: PeerCertificate) => checkServerIdentity(target, cert)) as unknown as WebSocket.ClientOptions['checkServerIdentity'],
-          ...(cfg.agent !== undefined ? { agent: cfg.agent } : {}),
-          ...(cfg.ca !== undefined ? { ca: cfg.ca } : {}),
-          ...(cfg.localAddress !== undefined ? { localAddress: cfg.localAddress } : {}),
-          ...(cfg.lookup !== undefined ? { lookup: cfg.lookup } : {}),
-        });
-      } catch (err) {
-        this.#finish('STEPPE_ERR_UPLINK', `cannot connect to ${cfg.url}: ${err instanceof Error ? err.message : String(err)}`, undefined);
+      const ended = this.#protocol.end;
+      if (ended !== undefined) {
+        resolve(ended); // closed before it started
         return;
       }
-      this.#ws = ws;
-      ws.binaryType = 'nodebuffer';
-      ws.on('upgrade', (res: IncomingMessage) => {
-        if (cfg.pins.length === 0) return;
-        const cert = (res.socket as TLSSocket).getPeerCertificate?.();
-        if (cert?.raw === undefined || !matchesPin(cert.raw, cfg.pins)) {
-          this.#finish('ssl_invalid_certificate', 'the collector certificate does not match the configured pin', undefined);
-          ws.terminate();
-        }
-      });
-      ws.on('open', () => {
-        this.#send({
-          hello: {
-            protocolVersion: PROTOCOL_VERSION,
-            probeId: cfg.identity.probeId,
-            publicKey: cfg.identity.keys.publicKey,
-            softwareVersion: cfg.softwareVersion,
-            capabilities: [],
-            enrollmentToken: cfg.enrollmentToken,
-            testListVersion: cfg.testListVersion,
-          },
-        });
-        this.#helloTimer = cfg.timers.setTimeout(() => {
-          if (!this.#welcomed) {
-            this.#finish('STEPPE_ERR_TIMEOUT', `no welcome from ${cfg.url} within ${cfg.connectTimeoutMs} ms`, undefined);
-            ws.terminate();
-          }
-        }, cfg.connectTimeoutMs);
-      });
-      ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
-      ws.on('error', (err: Error) => {
-        this.#finish(classifyError(err), `${cfg.url}: ${err.message}`, undefined);
-      });
-      ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-        this.#finish('STEPPE_ERR_UPLINK', `${cfg.url} answered HTTP ${res.statusCode ?? 0} instead of upgrading`, undefined);
-        ws.terminate();
-      });
-      ws.on('close', (code: number, reason: Buffer) => {
-        const text = reason.toString('utf8');
-        this.#finish(text !== '' ? text : 'eof_error', `connection closed (${code}${text !== '' ? ` ${text}` : ''})`, code);
-      });
+      this.#resolve = resolve;
+      this.#connect();
     });
   }
 
   /** Wake the pump: new rows may be in the outbox. */
   notify(): void {
-    if (this.#welcomed && !this.#ended) this.#pump();
+    this.#protocol.notify();
   }
 
   /** Close politely once nothing is in flight (or now, with `force`). */
   close(force = false): void {
-    this.#wantClose = true;
-    if (force || this.#inFlight.size === 0) {
-      this.#finish('closed', 'closed by the probe', 1000);
-      this.#ws?.close(1000, 'bye');
-      const ws = this.#ws;
-      this.#cfg.timers.setTimeout(() => ws?.terminate(), 2_000);
-    }
+    this.#protocol.close(force);
   }
 
-  #onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.#ended) return;
-    const decoded = isBinary ? decodeFrame(data) : undefined;
-    if (decoded === undefined || !decoded.ok) {
-      this.#finish('STEPPE_ERR_FRAME_DECODE', `collector sent an undecodable frame${decoded !== undefined && !decoded.ok ? `: ${decoded.error.message}` : ''}`, undefined);
-      this.#ws?.terminate();
-      return;
-    }
-    const f = decoded.value;
-    switch (f.body) {
-      case 'welcome':
-        return this.#onWelcome(f.welcome);
-      case 'ack':
-        return this.#onAck(f.ack);
-      case 'error':
-        return this.#onError(f.error);
-      case 'ping':
-        return this.#send({ pong: { nonce: f.ping?.nonce ?? 0, sentMs: f.ping?.sentMs ?? 0 } });
-      default:
-        return undefined;
-    }
-  }
-
-  #onWelcome(w: FrameProps['welcome']): void {
-    if (this.#welcomed || w == null) return;
-    this.#cfg.timers.clearTimeout(this.#helloTimer);
-    const own = this.#cfg.limits;
-    const theirs = w.limits ?? {};
-    const lower = (mine: number, their: number | null | undefined): number => (their != null && their > 0 ? Math.min(mine, their) : mine);
-    const maxFrameBytes = lower(own.maxFrameBytes, theirs.maxFrameBytes);
-    this.#limits = {
-      maxFrameBytes,
-      maxBatchBytes: Math.min(own.maxBatchBytes, Math.floor(maxFrameBytes * 0.9)),
-      maxBatchMeasurements: lower(own.maxBatchMeasurements, theirs.maxBatchMeasurements),
-      maxInFlight: lower(own.maxInFlight, theirs.maxInFlight),
-      maxBatchesPerSecond: lower(own.maxBatchesPerSecond, theirs.maxBatchesPerSecond),
-      maxBytesPerSecond: lower(own.maxBytesPerSecond, theirs.maxBytesPerSecond),
-    };
-    this.#pacer = new Pacer(this.#cfg.clock, this.#limits.maxBatchesPerSecond, this.#limits.maxBytesPerSecond, maxFrameBytes);
-    this.#welcomed = true;
-    this.#hooks.welcome({
-      collectorId: w.collectorId ?? '',
-      testListVersion: w.testListVersion ?? '',
-      serverTimeMs: Number(w.serverTimeMs ?? 0),
-      limits: this.#limits,
-    });
-    this.#pump();
-  }
-
-  #onAck(a: FrameProps['ack']): void {
-    if (a == null) return;
-    const sequence = Number(a.sequence ?? 0);
-    const entry = this.#inFlight.get(sequence);
-    if (entry === undefined) return;
-    const named = new Set<string>([...(a.storedIds ?? []), ...(a.duplicateIds ?? [])].map(hex));
-    // Delete only what the Ack names and this batch carried.
-    const acked = entry.items.filter((i) => named.has(hex(i.id)));
-    this.#cfg.outbox.ack(acked.map((i) => i.id));
-    for (const i of acked) this.#cfg.suspects.delete(hex(i.id));
-    this.#settle(sequence, entry);
-    this.#hooks.acked({ sequence, stored: a.storedIds?.length ?? 0, duplicates: a.duplicateIds?.length ?? 0 });
-    this.#afterSettle();
-  }
-
-  #onError(e: FrameProps['error']): void {
-    if (e == null) return;
-    const code = e.code ?? 'STEPPE_ERR_UPLINK';
-    const sequence = Number(e.sequence ?? 0);
-    const closeCode = e.closeCode ?? 0;
-    this.#hooks.refused({ code, message: e.message ?? '', sequence, closeCode });
-    const entry = this.#inFlight.get(sequence);
-    if (entry !== undefined && code === ('STEPPE_ERR_MEASUREMENT_INVALID' satisfies ErrorCode)) {
-      // The collector refused an authentic batch because of its content.
-      // Narrow it down: several measurements are retried one by one; a lone
-      // one is set aside (kept on disk, no longer offered).
-      if (entry.items.length > 1) for (const id of entry.ids) this.#cfg.suspects.add(id);
-      else for (const item of entry.items) {
-        this.#cfg.outbox.quarantine(item.id, `${code}: ${e.message ?? ''}`);
-        this.#cfg.suspects.delete(hex(item.id));
-        this.#hooks.quarantined({ id: item.id, reason: e.message ?? code });
-      }
-      this.#settle(sequence, entry);
-    }
-    if (closeCode !== 0) {
-      this.#finish(code, e.message ?? code, closeCode);
-      return;
-    }
-    this.#afterSettle();
-  }
-
-  #settle(sequence: number, entry: InFlight): void {
-    this.#cfg.timers.clearTimeout(entry.timer);
-    this.#inFlight.delete(sequence);
-    for (const id of entry.ids) this.#inFlightIds.delete(id);
-  }
-
-  #afterSettle(): void {
-    if (this.#wantClose && this.#inFlight.size === 0) {
-      this.close();
-      return;
-    }
-    this.#pump();
-  }
-
-  #pump(): void {
-    if (this.#ended || !this.#welcomed || this.#wantClose) return;
-    this.#cfg.timers.clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = undefined;
-    const limits = this.#limits;
-    while (this.#inFlight.size < limits.maxInFlight) {
-      const items = this.#nextItems(limits);
-      if (items.length === 0) {
-        if (this.#inFlight.size === 0) this.#hooks.idle();
-        return;
-      }
-      const frame = this.#seal(items, limits);
-      if (frame === undefined) continue; // an oversize measurement was set aside; look again
-      const wait = this.#pacer?.waitMs(frame.bytes.length) ?? 0;
-      if (wait > 0) {
-        this.#pumpTimer = this.#cfg.timers.setTimeout(() => {
-          this.#pacer?.waited(wait);
-          this.#pump();
-        }, wait);
-        return;
-      }
-      this.#pacer?.spend(frame.bytes.length);
-      const ids = frame.items.map((i) => hex(i.id));
-      for (const id of ids) this.#inFlightIds.add(id);
-      const sequence = frame.sequence;
-      const timer = this.#cfg.timers.setTimeout(() => {
-        // No Ack in time: the connection is presumed dead. Reconnect and resend.
-        this.#finish('generic_timeout_error', `no ack for batch ${sequence} within ${this.#cfg.ackTimeoutMs} ms`, undefined);
-        this.#ws?.terminate();
-      }, this.#cfg.ackTimeoutMs);
-      this.#inFlight.set(sequence, { items: frame.items, ids, timer });
-      this.#ws?.send(frame.bytes);
-    }
-  }
-
-  #nextItems(limits: EffectiveLimits): OutboxItem[] {
-    const items = this.#cfg.outbox.next(limits.maxBatchMeasurements, limits.maxBatchBytes, (id) => this.#inFlightIds.has(id));
-    const suspects = this.#cfg.suspects;
-    if (suspects.size === 0) return items;
-    const k = items.findIndex((i) => suspects.has(hex(i.id)));
-    if (k === -1) return items;
-    return k === 0 ? items.slice(0, 1) : items.slice(0, k);
-  }
-
-  #seal(items: OutboxItem[], limits: EffectiveLimits): { bytes: Uint8Array; items: OutboxItem[]; sequence: number } | undefined {
-    let batch = items;
-    for (;;) {
-      const sequence = this.#cfg.outbox.nextSequence();
-      const sealed = sealBatch({
-        keys: this.#cfg.identity.keys,
-        probeId: this.#cfg.identity.probeId,
-        sequence,
-        createdMs: this.#cfg.clock.now(),
-        measurements: batch.map((i) => i.bytes),
+  #connect(): void {
+    const cfg = this.#cfg;
+    const protocol = this.#protocol;
+    let ws: WebSocket;
+    // Verify the name against the collector URL's host even when a proxy
+    // agent makes the TLS connection (https-proxy-agent drops the host for
+    // IP literals, which would check against "localhost").
+    const target = new URL(cfg.url).hostname.replace(/^\[|\]$/g, '');
+    try {
+      ws = new WebSocket(cfg.url, {
+        handshakeTimeout: cfg.connectTimeoutMs,
+        perMessageDeflate: cfg.compression ? { clientNoContextTakeover: true, serverNoContextTakeover: true, threshold: 1024 } : false,
+        maxPayload: 16 * 1024 * 1024,
+        followRedirects: false,
+        // @types/ws declares an older signature; ws hands this to tls.connect as is.
+        checkServerIdentity: ((_host: string, cert: PeerCertificate) => checkServerIdentity(target, cert)) as unknown as WebSocket.ClientOptions['checkServerIdentity'],
+        ...(cfg.agent !== undefined ? { agent: cfg.agent } : {}),
+        ...(cfg.ca !== undefined ? { ca: cfg.ca } : {}),
+        ...(cfg.localAddress !== undefined ? { localAddress: cfg.localAddress } : {}),
+        ...(cfg.lookup !== undefined ? { lookup: cfg.lookup } : {}),
       });
-      const bytes = encodeFrame({ batch: sealed });
-      if (bytes.length <= limits.maxFrameBytes) return { bytes, items: batch, sequence };
-      if (batch.length > 1) {
-        batch = batch.slice(0, Math.ceil(batch.length / 2));
-        continue;
-      }
-      const only = batch[0];
-      if (only !== undefined) {
-        const reason = `measurement of ${only.bytes.length} bytes exceeds the collector's frame limit of ${limits.maxFrameBytes} bytes`;
-        this.#cfg.outbox.quarantine(only.id, `STEPPE_ERR_TOO_LARGE: ${reason}`);
-        this.#hooks.quarantined({ id: only.id, reason });
-      }
-      return undefined;
+    } catch (err) {
+      protocol.ended('STEPPE_ERR_UPLINK', `cannot connect to ${cfg.url}: ${err instanceof Error ? err.message : String(err)}`, undefined);
+      return;
     }
+    this.#ws = ws;
+    ws.binaryType = 'nodebuffer';
+    ws.on('upgrade', (res: IncomingMessage) => {
+      if (cfg.pins.length === 0) return;
+      const cert = (res.socket as TLSSocket).getPeerCertificate?.();
+      if (cert?.raw === undefined || !matchesPin(cert.raw, cfg.pins)) {
+        protocol.ended('ssl_invalid_certificate', 'the collector certificate does not match the configured pin', undefined);
+        ws.terminate();
+      }
+    });
+    ws.on('open', () => protocol.opened());
+    ws.on('message', (data: Buffer, isBinary: boolean) => protocol.received(data, isBinary));
+    ws.on('error', (err: Error) => protocol.ended(classifyError(err), `${cfg.url}: ${err.message}`, undefined));
+    ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+      protocol.ended('STEPPE_ERR_UPLINK', `${cfg.url} answered HTTP ${res.statusCode ?? 0} instead of upgrading`, undefined);
+      ws.terminate();
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      const text = reason.toString('utf8');
+      protocol.ended(text !== '' ? text : 'eof_error', `connection closed (${code}${text !== '' ? ` ${text}` : ''})`, code);
+    });
   }
-
-  #send(frame: FrameProps): void {
-    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(encodeFrame(frame));
-  }
-
-  #finish(code: string, message: string, closeCode: number | undefined): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#cfg.timers.clearTimeout(this.#helloTimer);
-    this.#cfg.timers.clearTimeout(this.#pumpTimer);
-    for (const entry of this.#inFlight.values()) this.#cfg.timers.clearTimeout(entry.timer);
-    this.#inFlight.clear();
-    this.#inFlightIds.clear();
-    this.#end = { welcomed: this.#welcomed, code, message, closeCode };
-    this.#resolve?.(this.#end);
-  }
-}
-
-function hex(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
 }

@@ -7,8 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { CliIO } from '@steppe/shared';
 import { main } from '../../src/cli/main.js';
 import { buildConfigDocument, writeProbeConfig } from '../../src/config/file.js';
-import { CLIENT_ADDRESS_HEADER } from '../../src/privacy/public-address.js';
-import { TEST_LIST_BUNDLE_FORMAT } from '@steppe/shared';
+import { CLIENT_ADDRESS_HEADER, TEST_LIST_BUNDLE_FORMAT } from '@steppe/shared';
 import { COLLECTOR_BUNDLE_FILE } from '../../src/testlists/store.js';
 
 /** The probe's source address in these tests: "the volunteer's IP". */

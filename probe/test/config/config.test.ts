@@ -75,7 +75,8 @@ describe('probe config', () => {
     ['an ftp proxy', { ...minimal, network: { proxy: 'ftp://127.0.0.1:21' } }, 'network.proxy', /socks5/],
     ['a typo in a field name', { ...minimal, limits: { concurency: 4 } }, 'limits.concurency', /not a known setting \(known: concurrency,/],
     ['an unknown top-level field', { ...minimal, colector: 'x' }, 'colector', /not a known setting/],
-    ['a future config version', { ...minimal, configVersion: 2 }, 'configVersion', /an integer from 1 to 1/],
+    ['a future config version', { ...minimal, configVersion: 2 }, 'configVersion', /2 is a newer layout than this probe knows \(1\); upgrade the probe/],
+    ['a config version that is not a version', { ...minimal, configVersion: 0 }, 'configVersion', /an integer from 1 to 1/],
     ['a section that is not an object', { ...minimal, schedule: '*/15 * * * *' }, 'schedule', /expected an object/],
   ];
   for (const [what, doc, field, message] of bad) {

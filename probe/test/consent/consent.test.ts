@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { hasErrorCode, ManualClock } from '@steppe/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONSENT_FILE_NAME, readConsent, recordConsent, requireConsent } from '../../src/consent/consent-record.js';
+import { CONSENT_FILE_NAME, CONSENT_RECORD_VERSION, readConsent, recordConsent, requireConsent } from '../../src/consent/consent-record.js';
 import { CONSENT_NOTICE, CONSENT_VERSION, consentNotice } from '../../src/consent/notice.js';
 import { askForConsent } from '../../src/consent/prompt.js';
 
@@ -36,7 +36,7 @@ describe('consent gate', () => {
     const clock = new ManualClock(Date.UTC(2020, 11, 5, 18, 30));
     const record = recordConsent(dir, 'interactive', clock);
     expect(record).toEqual({
-      version: CONSENT_VERSION, acceptedAtMs: Date.UTC(2020, 11, 5, 18, 30), acceptedAt: '2020-12-05T18:30:00.000Z', method: 'interactive',
+      formatVersion: CONSENT_RECORD_VERSION, version: CONSENT_VERSION, acceptedAtMs: Date.UTC(2020, 11, 5, 18, 30), acceptedAt: '2020-12-05T18:30:00.000Z', method: 'interactive',
       language: 'en', noticeVersion: consentNotice('en').version,
     });
     expect(JSON.parse(readFileSync(join(dir, CONSENT_FILE_NAME), 'utf8'))).toEqual(record);
@@ -49,6 +49,17 @@ describe('consent gate', () => {
     recordConsent(dir, 'accept-risks-flag');
     expect(requireConsent(dir, CONSENT_VERSION).version).toBe(CONSENT_VERSION);
     expect(() => requireConsent(dir, CONSENT_VERSION + 1)).toThrow(`notice changed (accepted version ${CONSENT_VERSION}, current ${CONSENT_VERSION + 1})`);
+  });
+
+  it('reads a record of layout 1 (v0.1, no formatVersion) as it is, and refuses one newer than it knows', () => {
+    const dir = tempDir();
+    const v01 = { version: 1, acceptedAtMs: 1_607_193_000_000, acceptedAt: '2020-12-05T18:30:00.000Z', method: 'accept-risks-flag' };
+    writeFileSync(join(dir, CONSENT_FILE_NAME), JSON.stringify(v01));
+    expect(readConsent(dir)).toEqual({ ...v01, formatVersion: CONSENT_RECORD_VERSION });
+    // Read, not rewritten: the file stays as v0.1 wrote it.
+    expect(JSON.parse(readFileSync(join(dir, CONSENT_FILE_NAME), 'utf8'))).toEqual(v01);
+    writeFileSync(join(dir, CONSENT_FILE_NAME), JSON.stringify({ ...v01, formatVersion: CONSENT_RECORD_VERSION + 1 }));
+    expect(() => readConsent(dir)).toThrow(/consent\.json: field "formatVersion": \d+ is a newer layout than this probe knows \(\d+\); upgrade the probe/);
   });
 
   it('a damaged record is an error naming the file, never consent', () => {

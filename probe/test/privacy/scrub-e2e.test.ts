@@ -3,14 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeMeasurement, EgressGuard, parseCidrList, SCRUBBED } from '@steppe/shared';
+import { CLIENT_ADDRESS_HEADER, decodeMeasurement, EgressGuard, parseCidrList, SCRUBBED } from '@steppe/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BandwidthBudget } from '../../src/budget/bandwidth-budget.js';
 import { measureConnectivity } from '../../src/connectivity/connectivity-test.js';
 import { executeRun } from '../../src/daemon/probe-run.js';
 import { measureTargets } from '../../src/experiments/measure-targets.js';
 import { Outbox } from '../../src/outbox/outbox.js';
-import { CLIENT_ADDRESS_HEADER, PublicAddressSet } from '../../src/privacy/public-address.js';
+import { PublicAddressSet } from '../../src/privacy/public-address.js';
 import type { TestListCatalog } from '../../src/testlists/store.js';
 
 // The probe binds every socket to 127.0.2.1: that is "the volunteer's

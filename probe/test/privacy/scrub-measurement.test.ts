@@ -1,6 +1,6 @@
-import { decodeMeasurement, encodeMeasurement, type MeasurementProps, newId, SCRUBBED, sha256 } from '@steppe/shared';
+import { CLIENT_ADDRESS_HEADER, decodeMeasurement, encodeMeasurement, type MeasurementProps, newId, SCRUBBED, sha256 } from '@steppe/shared';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ADDRESS_HEADER, PublicAddressSet } from '../../src/privacy/public-address.js';
+import { PublicAddressSet } from '../../src/privacy/public-address.js';
 import { SCRUBBED_ANNOTATION, scrubMeasurement } from '../../src/privacy/scrub-measurement.js';
 
 const ME = '203.0.113.77';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { KEPT_RESPONSE_HEADERS } from '../protocol/recorded-headers.js';
 import { scrubValues } from '../scrub.js';
 import { withDeadline } from './deadline.js';
 import type { EgressGuard } from './egress-guard.js';
@@ -26,13 +27,6 @@ export const BODY_PREFIX_BYTES = 4096;
 export const DEFAULT_MAX_REDIRECTS = 10;
 /** Default spacing of throughput samples. */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 50;
-
-// Response headers worth keeping: what identifies a server, a cache, a
-// middlebox or a redirect. Others (cookies...) are noise or identifying.
-const KEPT_RESPONSE_HEADERS: readonly string[] = [
-  'server', 'location', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'via',
-  'x-cache', 'x-served-by', 'x-powered-by', 'cache-control', 'refresh', 'connection',
-];
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 

@@ -1,5 +1,6 @@
 import {
   type CliIO,
+  CONTROL_PATH,
   type Command,
   EXIT,
   UsageError,
@@ -8,7 +9,7 @@ import {
   parseCommandLine,
   publicUnicastNetworks,
 } from '@steppe/shared';
-import { CONTROL_PATH, registerControlRoutes } from '../../control/index.js';
+import { registerControlRoutes } from '../../control/index.js';
 import { listenRouter } from '../../http/listen.js';
 import { Router } from '../../http/router.js';
 import { readPemOption, resolverOption, untilAborted } from '../options.js';

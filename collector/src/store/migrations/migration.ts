@@ -1,8 +1,2 @@
-/** One schema step. Versions are consecutive from 1; a published migration is never edited. */
-export interface Migration {
-  readonly version: number;
-  /** Short name, recorded in `schema_version`. */
-  readonly name: string;
-  /** SQLite statements, applied in one transaction with the version bump. */
-  readonly sql: string;
-}
+/** One schema step (the runner and this type are shared with the probe's outbox). */
+export type { Migration } from '@steppe/shared';

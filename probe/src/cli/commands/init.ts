@@ -6,6 +6,7 @@ import { CONFIG_DEFAULTS } from '../../config/schema.js';
 import { askForConsent } from '../../consent/prompt.js';
 import { consentNotice } from '../../consent/notice.js';
 import { type ConsentMethod, hasCurrentConsent, readConsent, recordConsent } from '../../consent/consent-record.js';
+import { secureDataDir } from '../../data-dir/file-modes.js';
 import { loadOrCreateIdentity } from '../../identity/identity.js';
 import { table } from '../progress.js';
 import { probeLanguage, probeText } from '../language.js';
@@ -153,6 +154,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
 
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  secureDataDir(dataDir);
   if (init !== undefined) writeProbeConfig(dataDir, buildConfigDocument(init));
   const config = loadProbeConfig(dataDir);
   const identity = loadOrCreateIdentity(dataDir);

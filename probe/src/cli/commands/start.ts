@@ -47,6 +47,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const ctx = openProbeContext(dataDir, { env: io.env });
   const log = new JsonLog(io.stdout, { level, scrubForms: () => ctx.addresses.scrubForms(), describe: logDescriber(probeText(io.env)) });
   const { config } = ctx;
+  if (ctx.repairedModes.length > 0) log.info('data_dir_modes_repaired', { paths: ctx.repairedModes });
   ctx.outbox.on('dropped', (e) => log.warn('outbox_dropped', { count: e.count, bytes: e.bytes, reason: e.reason }));
   ctx.uplink.on('connected', (e) => log.info('uplink_connected', { collector: e.url, collector_id: e.collectorId }));
   // A failed connection attempt is reported once by 'error'; a lost session is worth an info line.

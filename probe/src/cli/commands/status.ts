@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CliIO, type Command, checkOption, check, EgressGuard, EXIT, parseCommandLine, type Translator } from '@steppe/shared';
+import { type CliIO, type Command, CONTROL_PATH, checkOption, check, EgressGuard, endpointUrl, EXIT, parseCommandLine, type Translator } from '@steppe/shared';
 import { readBudgetUsage, type BudgetUsage } from '../../budget/bandwidth-budget.js';
 import { configPath, controlUrlOf, loadProbeConfig, resolveDataDir, resolverOf } from '../../config/file.js';
 import type { ProbeConfig } from '../../config/schema.js';
 import { guardedLookup } from '../../connectivity/guarded-lookup.js';
-import { CONNECTIVITY_PATH } from '../../connectivity/connectivity-test.js';
 import { createGuardedHttpGet } from '../../connectivity/http-get.js';
 import { type ConsentRecord, hasCurrentConsent, readConsent } from '../../consent/consent-record.js';
 import { CONSENT_VERSION } from '../../consent/notice.js';
+import { secureDataDir } from '../../data-dir/file-modes.js';
 import { readPemSetting } from '../../daemon/probe-context.js';
 import { RunHistory, type RunRecord } from '../../daemon/run-history.js';
 import { KEY_FILE_NAME, loadOrCreateIdentity } from '../../identity/identity.js';
@@ -89,7 +89,7 @@ async function checkCollectors(config: ProbeConfig, env: NodeJS.ProcessEnv, time
   return Promise.all(
     targets.map(async ({ url, role }): Promise<Reachability> => {
       const started = performance.now();
-      const probeUrl = new URL(`${new URL(url).pathname.replace(/\/+$/, '')}${CONNECTIVITY_PATH}`, url).toString();
+      const probeUrl = endpointUrl(url, CONTROL_PATH).toString();
       try {
         const response = await get(probeUrl, { timeoutMs, maxBytes: 64 * 1024, signal });
         return { url, role, reachable: true, status: response.status, ms: Math.round(performance.now() - started) };
@@ -115,6 +115,7 @@ function readOutbox(dataDir: string): OutboxStats | null {
 
 async function gather(dataDir: string, io: CliIO, timeoutMs: number): Promise<StatusReport> {
   const config = loadProbeConfig(dataDir);
+  secureDataDir(dataDir);
   const identity = existsSync(join(dataDir, KEY_FILE_NAME)) ? loadOrCreateIdentity(dataDir) : undefined;
   const consent = readConsent(dataDir);
   const catalog = new TestListStore(dataDir).load();
