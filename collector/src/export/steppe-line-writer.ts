@@ -2,7 +2,7 @@ import type { MeasurementProof } from '../store/store.js';
 import { type ByteWriter, jsonNumberBytes, jsonStringBytes } from './byte-writer.js';
 import { decodeStored, type ProvenRow } from './export-row.js';
 import { UnsupportedSchemaError, measurementJsonPlan } from './json-plan.js';
-import { IsoTimes, MeasurementTranscoder, startTimeIso } from './measurement-transcoder.js';
+import { IsoTimes, MeasurementTranscoder, startTimeJson } from './measurement-transcoder.js';
 import { type ProofWriter, STEPPE_JSONL_SCHEMA_VERSION, batchIdOf, steppeJsonLine } from './steppe-jsonl.js';
 
 const NULL = Buffer.from('null');
@@ -77,7 +77,7 @@ export class SteppeLineWriter {
       out.pos = mark;
       return false;
     }
-    const start = startTimeIso(t.facts.startTimeMs, this.#startTimes);
+    const start = startTimeJson(t.facts.startTimeMs, this.#startTimes);
     if (start === undefined) {
       out.pos = mark;
       return false;
@@ -90,9 +90,9 @@ export class SteppeLineWriter {
     out.bytes(row.confirmed ? TRUE : FALSE);
     out.ascii(',"failure":');
     out.bytes(row.failure === null ? NULL : jsonStringBytes(row.failure));
-    out.ascii(',"start_time":"');
+    out.ascii(',"start_time":');
     out.ascii(start);
-    out.ascii(`","schema_version":${STEPPE_JSONL_SCHEMA_VERSION},"blocking_type":`);
+    out.ascii(`,"schema_version":${STEPPE_JSONL_SCHEMA_VERSION},"blocking_type":`);
     out.bytes(jsonStringBytes(row.blockingType));
     out.ascii(',"fingerprint_id":');
     out.bytes(row.fingerprintId === null ? NULL : jsonStringBytes(row.fingerprintId));
