@@ -232,7 +232,7 @@ export class SqliteStore implements Store {
     const anomaly = a?.anomaly ?? false;
     return {
       id,
-      startMs: Number(m.startTimeMs),
+      startMs: m.startTimeMs,
       receivedMs,
       probeRef,
       asn: network.asn,
