@@ -14465,6 +14465,1763 @@ export const steppe = $root.steppe = (() => {
             return Frame;
         })();
 
+        v1.OoniVerdict = (function() {
+
+            /**
+             * Properties of an OoniVerdict.
+             * @typedef {Object} steppe.v1.OoniVerdict.$Properties
+             * @property {string|null} [blocking] OoniVerdict blocking
+             * @property {boolean|null} [accessible] OoniVerdict accessible
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an OoniVerdict.
+             * @memberof steppe.v1
+             * @interface IOoniVerdict
+             * @augments steppe.v1.OoniVerdict.$Properties
+             * @deprecated Use steppe.v1.OoniVerdict.$Properties instead.
+             */
+
+            /**
+             * Shape of an OoniVerdict.
+             * @typedef {steppe.v1.OoniVerdict.$Properties} steppe.v1.OoniVerdict.$Shape
+             */
+
+            /**
+             * Constructs a new OoniVerdict.
+             * @memberof steppe.v1
+             * @classdesc Represents an OoniVerdict.
+             * @constructor
+             * @param {steppe.v1.OoniVerdict.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const OoniVerdict = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * OoniVerdict blocking.
+             * @member {string|null|undefined} blocking
+             * @memberof steppe.v1.OoniVerdict
+             * @instance
+             */
+            OoniVerdict.prototype.blocking = null;
+
+            /**
+             * OoniVerdict accessible.
+             * @member {boolean|null|undefined} accessible
+             * @memberof steppe.v1.OoniVerdict
+             * @instance
+             */
+            OoniVerdict.prototype.accessible = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(OoniVerdict.prototype, "_blocking", {
+                get: $util.oneOfGetter($oneOfFields = ["blocking"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(OoniVerdict.prototype, "_accessible", {
+                get: $util.oneOfGetter($oneOfFields = ["accessible"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new OoniVerdict instance using the specified properties.
+             * @function create
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {steppe.v1.OoniVerdict.$Properties=} [properties] Properties to set
+             * @returns {steppe.v1.OoniVerdict} OoniVerdict instance
+             * @type {{
+             *   (properties: steppe.v1.OoniVerdict.$Shape): steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape;
+             *   (properties?: steppe.v1.OoniVerdict.$Properties): steppe.v1.OoniVerdict;
+             * }}
+             */
+            OoniVerdict.create = function(properties) {
+                return new OoniVerdict(properties);
+            };
+
+            /**
+             * Encodes the specified OoniVerdict message. Does not implicitly {@link steppe.v1.OoniVerdict.verify|verify} messages.
+             * @function encode
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {steppe.v1.OoniVerdict.$Properties} m OoniVerdict message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OoniVerdict.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.blocking != null && $Object.hasOwnProperty.call(m, "blocking"))
+                    w.uint32(/* id 1, wireType 2 =*/10).string(m.blocking);
+                if (m.accessible != null && $Object.hasOwnProperty.call(m, "accessible"))
+                    w.uint32(/* id 2, wireType 0 =*/16).bool(m.accessible);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Encodes the specified OoniVerdict message, length delimited. Does not implicitly {@link steppe.v1.OoniVerdict.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {steppe.v1.OoniVerdict.$Properties} message OoniVerdict message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OoniVerdict.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an OoniVerdict message from the specified reader or buffer.
+             * @function decode
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape} OoniVerdict
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OoniVerdict.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.steppe.v1.OoniVerdict();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            m.blocking = r.stringVerify();
+                            m._blocking = "blocking";
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            m.accessible = r.bool();
+                            m._accessible = "accessible";
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Decodes an OoniVerdict message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape} OoniVerdict
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OoniVerdict.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Verifies an OoniVerdict message.
+             * @function verify
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OoniVerdict.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                var p = {};
+                if (m.blocking != null && $Object.hasOwnProperty.call(m, "blocking")) {
+                    p._blocking = 1;
+                    if (!$util.isString(m.blocking))
+                        return "blocking: string expected";
+                }
+                if (m.accessible != null && $Object.hasOwnProperty.call(m, "accessible")) {
+                    p._accessible = 1;
+                    if (typeof m.accessible !== "boolean")
+                        return "accessible: boolean expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates an OoniVerdict message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {steppe.v1.OoniVerdict} OoniVerdict
+             */
+            OoniVerdict.fromObject = function (d, q) {
+                if (d instanceof $root.steppe.v1.OoniVerdict)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".steppe.v1.OoniVerdict: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.steppe.v1.OoniVerdict();
+                if (d.blocking != null) {
+                    m.blocking = $String(d.blocking);
+                }
+                if (d.accessible != null) {
+                    m.accessible = $Boolean(d.accessible);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an OoniVerdict message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {steppe.v1.OoniVerdict} m OoniVerdict
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OoniVerdict.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (m.blocking != null && $Object.hasOwnProperty.call(m, "blocking")) {
+                    d.blocking = m.blocking;
+                }
+                if (m.accessible != null && $Object.hasOwnProperty.call(m, "accessible")) {
+                    d.accessible = m.accessible;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this OoniVerdict to JSON.
+             * @function toJSON
+             * @memberof steppe.v1.OoniVerdict
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OoniVerdict.prototype.toJSON = function() {
+                return OoniVerdict.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for OoniVerdict
+             * @function getTypeUrl
+             * @memberof steppe.v1.OoniVerdict
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            OoniVerdict.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/steppe.v1.OoniVerdict";
+            };
+
+            return OoniVerdict;
+        })();
+
+        v1.CollectorRecord = (function() {
+
+            /**
+             * Properties of a CollectorRecord.
+             * @typedef {Object} steppe.v1.CollectorRecord.$Properties
+             * @property {Uint8Array|null} [measurementId] CollectorRecord measurementId
+             * @property {Uint8Array|null} [measurementSha256] CollectorRecord measurementSha256
+             * @property {number|null} [probeAsn] CollectorRecord probeAsn
+             * @property {string|null} [probeCc] CollectorRecord probeCc
+             * @property {string|null} [probeNetworkName] CollectorRecord probeNetworkName
+             * @property {string|null} [verdict] CollectorRecord verdict
+             * @property {string|null} [blockingType] CollectorRecord blockingType
+             * @property {boolean|null} [anomaly] CollectorRecord anomaly
+             * @property {boolean|null} [confirmed] CollectorRecord confirmed
+             * @property {string|null} [failure] CollectorRecord failure
+             * @property {string|null} [fingerprintId] CollectorRecord fingerprintId
+             * @property {string|null} [source] CollectorRecord source
+             * @property {number|null} [receivedTimeMs] CollectorRecord receivedTimeMs
+             * @property {string|null} [reportId] CollectorRecord reportId
+             * @property {steppe.v1.OoniVerdict.$Properties|null} [ooni] CollectorRecord ooni
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a CollectorRecord.
+             * @memberof steppe.v1
+             * @interface ICollectorRecord
+             * @augments steppe.v1.CollectorRecord.$Properties
+             * @deprecated Use steppe.v1.CollectorRecord.$Properties instead.
+             */
+
+            /**
+             * Shape of a CollectorRecord.
+             * @typedef {steppe.v1.CollectorRecord.$Properties} steppe.v1.CollectorRecord.$Shape
+             */
+
+            /**
+             * Constructs a new CollectorRecord.
+             * @memberof steppe.v1
+             * @classdesc Represents a CollectorRecord.
+             * @constructor
+             * @param {steppe.v1.CollectorRecord.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const CollectorRecord = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * CollectorRecord measurementId.
+             * @member {Uint8Array} measurementId
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.measurementId = $util.newBuffer([]);
+
+            /**
+             * CollectorRecord measurementSha256.
+             * @member {Uint8Array} measurementSha256
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.measurementSha256 = $util.newBuffer([]);
+
+            /**
+             * CollectorRecord probeAsn.
+             * @member {number} probeAsn
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.probeAsn = 0;
+
+            /**
+             * CollectorRecord probeCc.
+             * @member {string} probeCc
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.probeCc = "";
+
+            /**
+             * CollectorRecord probeNetworkName.
+             * @member {string} probeNetworkName
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.probeNetworkName = "";
+
+            /**
+             * CollectorRecord verdict.
+             * @member {string} verdict
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.verdict = "";
+
+            /**
+             * CollectorRecord blockingType.
+             * @member {string} blockingType
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.blockingType = "";
+
+            /**
+             * CollectorRecord anomaly.
+             * @member {boolean} anomaly
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.anomaly = false;
+
+            /**
+             * CollectorRecord confirmed.
+             * @member {boolean} confirmed
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.confirmed = false;
+
+            /**
+             * CollectorRecord failure.
+             * @member {string|null|undefined} failure
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.failure = null;
+
+            /**
+             * CollectorRecord fingerprintId.
+             * @member {string|null|undefined} fingerprintId
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.fingerprintId = null;
+
+            /**
+             * CollectorRecord source.
+             * @member {string} source
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.source = "";
+
+            /**
+             * CollectorRecord receivedTimeMs.
+             * @member {number} receivedTimeMs
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.receivedTimeMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * CollectorRecord reportId.
+             * @member {string|null|undefined} reportId
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.reportId = null;
+
+            /**
+             * CollectorRecord ooni.
+             * @member {steppe.v1.OoniVerdict.$Properties|null|undefined} ooni
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             */
+            CollectorRecord.prototype.ooni = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(CollectorRecord.prototype, "_failure", {
+                get: $util.oneOfGetter($oneOfFields = ["failure"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(CollectorRecord.prototype, "_fingerprintId", {
+                get: $util.oneOfGetter($oneOfFields = ["fingerprintId"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(CollectorRecord.prototype, "_reportId", {
+                get: $util.oneOfGetter($oneOfFields = ["reportId"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new CollectorRecord instance using the specified properties.
+             * @function create
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {steppe.v1.CollectorRecord.$Properties=} [properties] Properties to set
+             * @returns {steppe.v1.CollectorRecord} CollectorRecord instance
+             * @type {{
+             *   (properties: steppe.v1.CollectorRecord.$Shape): steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape;
+             *   (properties?: steppe.v1.CollectorRecord.$Properties): steppe.v1.CollectorRecord;
+             * }}
+             */
+            CollectorRecord.create = function(properties) {
+                return new CollectorRecord(properties);
+            };
+
+            /**
+             * Encodes the specified CollectorRecord message. Does not implicitly {@link steppe.v1.CollectorRecord.verify|verify} messages.
+             * @function encode
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {steppe.v1.CollectorRecord.$Properties} m CollectorRecord message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            CollectorRecord.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.measurementId != null && $Object.hasOwnProperty.call(m, "measurementId") && m.measurementId.length)
+                    w.uint32(/* id 1, wireType 2 =*/10).bytes(m.measurementId);
+                if (m.measurementSha256 != null && $Object.hasOwnProperty.call(m, "measurementSha256") && m.measurementSha256.length)
+                    w.uint32(/* id 2, wireType 2 =*/18).bytes(m.measurementSha256);
+                if (m.probeAsn != null && $Object.hasOwnProperty.call(m, "probeAsn") && m.probeAsn !== 0)
+                    w.uint32(/* id 3, wireType 0 =*/24).uint32(m.probeAsn);
+                if (m.probeCc != null && $Object.hasOwnProperty.call(m, "probeCc") && m.probeCc !== "")
+                    w.uint32(/* id 4, wireType 2 =*/34).string(m.probeCc);
+                if (m.probeNetworkName != null && $Object.hasOwnProperty.call(m, "probeNetworkName") && m.probeNetworkName !== "")
+                    w.uint32(/* id 5, wireType 2 =*/42).string(m.probeNetworkName);
+                if (m.verdict != null && $Object.hasOwnProperty.call(m, "verdict") && m.verdict !== "")
+                    w.uint32(/* id 6, wireType 2 =*/50).string(m.verdict);
+                if (m.blockingType != null && $Object.hasOwnProperty.call(m, "blockingType") && m.blockingType !== "")
+                    w.uint32(/* id 7, wireType 2 =*/58).string(m.blockingType);
+                if (m.anomaly != null && $Object.hasOwnProperty.call(m, "anomaly") && m.anomaly !== false)
+                    w.uint32(/* id 8, wireType 0 =*/64).bool(m.anomaly);
+                if (m.confirmed != null && $Object.hasOwnProperty.call(m, "confirmed") && m.confirmed !== false)
+                    w.uint32(/* id 9, wireType 0 =*/72).bool(m.confirmed);
+                if (m.failure != null && $Object.hasOwnProperty.call(m, "failure"))
+                    w.uint32(/* id 10, wireType 2 =*/82).string(m.failure);
+                if (m.fingerprintId != null && $Object.hasOwnProperty.call(m, "fingerprintId"))
+                    w.uint32(/* id 11, wireType 2 =*/90).string(m.fingerprintId);
+                if (m.source != null && $Object.hasOwnProperty.call(m, "source") && m.source !== "")
+                    w.uint32(/* id 12, wireType 2 =*/98).string(m.source);
+                if (m.receivedTimeMs != null && $Object.hasOwnProperty.call(m, "receivedTimeMs") && (typeof m.receivedTimeMs === "object" ? m.receivedTimeMs.low || m.receivedTimeMs.high : m.receivedTimeMs !== 0))
+                    w.uint32(/* id 13, wireType 0 =*/104).int64(m.receivedTimeMs);
+                if (m.reportId != null && $Object.hasOwnProperty.call(m, "reportId"))
+                    w.uint32(/* id 14, wireType 2 =*/114).string(m.reportId);
+                if (m.ooni != null && $Object.hasOwnProperty.call(m, "ooni"))
+                    $root.steppe.v1.OoniVerdict.encode(m.ooni, w.uint32(/* id 15, wireType 2 =*/122).fork(), q + 1).ldelim();
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Encodes the specified CollectorRecord message, length delimited. Does not implicitly {@link steppe.v1.CollectorRecord.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {steppe.v1.CollectorRecord.$Properties} message CollectorRecord message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            CollectorRecord.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes a CollectorRecord message from the specified reader or buffer.
+             * @function decode
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape} CollectorRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            CollectorRecord.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.steppe.v1.CollectorRecord();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.measurementId = v;
+                            else
+                                delete m.measurementId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.measurementSha256 = v;
+                            else
+                                delete m.measurementSha256;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.probeAsn = v;
+                            else
+                                delete m.probeAsn;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.probeCc = v;
+                            else
+                                delete m.probeCc;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.probeNetworkName = v;
+                            else
+                                delete m.probeNetworkName;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.verdict = v;
+                            else
+                                delete m.verdict;
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.blockingType = v;
+                            else
+                                delete m.blockingType;
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.anomaly = v;
+                            else
+                                delete m.anomaly;
+                            continue;
+                        }
+                    case 9: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.confirmed = v;
+                            else
+                                delete m.confirmed;
+                            continue;
+                        }
+                    case 10: {
+                            if (u !== 2)
+                                break;
+                            m.failure = r.stringVerify();
+                            m._failure = "failure";
+                            continue;
+                        }
+                    case 11: {
+                            if (u !== 2)
+                                break;
+                            m.fingerprintId = r.stringVerify();
+                            m._fingerprintId = "fingerprintId";
+                            continue;
+                        }
+                    case 12: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.source = v;
+                            else
+                                delete m.source;
+                            continue;
+                        }
+                    case 13: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.int64()) === "object" ? v.low || v.high : v !== 0)
+                                m.receivedTimeMs = v;
+                            else
+                                delete m.receivedTimeMs;
+                            continue;
+                        }
+                    case 14: {
+                            if (u !== 2)
+                                break;
+                            m.reportId = r.stringVerify();
+                            m._reportId = "reportId";
+                            continue;
+                        }
+                    case 15: {
+                            if (u !== 2)
+                                break;
+                            m.ooni = $root.steppe.v1.OoniVerdict.decode(r, r.size(), $undefined, q + 1, m.ooni);
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Decodes a CollectorRecord message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape} CollectorRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            CollectorRecord.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Verifies a CollectorRecord message.
+             * @function verify
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            CollectorRecord.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                var p = {};
+                if (m.measurementId != null && $Object.hasOwnProperty.call(m, "measurementId")) {
+                    if (!(m.measurementId && typeof m.measurementId.length === "number" || $util.isString(m.measurementId)))
+                        return "measurementId: buffer expected";
+                }
+                if (m.measurementSha256 != null && $Object.hasOwnProperty.call(m, "measurementSha256")) {
+                    if (!(m.measurementSha256 && typeof m.measurementSha256.length === "number" || $util.isString(m.measurementSha256)))
+                        return "measurementSha256: buffer expected";
+                }
+                if (m.probeAsn != null && $Object.hasOwnProperty.call(m, "probeAsn")) {
+                    if (!$util.isInteger(m.probeAsn))
+                        return "probeAsn: integer expected";
+                }
+                if (m.probeCc != null && $Object.hasOwnProperty.call(m, "probeCc")) {
+                    if (!$util.isString(m.probeCc))
+                        return "probeCc: string expected";
+                }
+                if (m.probeNetworkName != null && $Object.hasOwnProperty.call(m, "probeNetworkName")) {
+                    if (!$util.isString(m.probeNetworkName))
+                        return "probeNetworkName: string expected";
+                }
+                if (m.verdict != null && $Object.hasOwnProperty.call(m, "verdict")) {
+                    if (!$util.isString(m.verdict))
+                        return "verdict: string expected";
+                }
+                if (m.blockingType != null && $Object.hasOwnProperty.call(m, "blockingType")) {
+                    if (!$util.isString(m.blockingType))
+                        return "blockingType: string expected";
+                }
+                if (m.anomaly != null && $Object.hasOwnProperty.call(m, "anomaly")) {
+                    if (typeof m.anomaly !== "boolean")
+                        return "anomaly: boolean expected";
+                }
+                if (m.confirmed != null && $Object.hasOwnProperty.call(m, "confirmed")) {
+                    if (typeof m.confirmed !== "boolean")
+                        return "confirmed: boolean expected";
+                }
+                if (m.failure != null && $Object.hasOwnProperty.call(m, "failure")) {
+                    p._failure = 1;
+                    if (!$util.isString(m.failure))
+                        return "failure: string expected";
+                }
+                if (m.fingerprintId != null && $Object.hasOwnProperty.call(m, "fingerprintId")) {
+                    p._fingerprintId = 1;
+                    if (!$util.isString(m.fingerprintId))
+                        return "fingerprintId: string expected";
+                }
+                if (m.source != null && $Object.hasOwnProperty.call(m, "source")) {
+                    if (!$util.isString(m.source))
+                        return "source: string expected";
+                }
+                if (m.receivedTimeMs != null && $Object.hasOwnProperty.call(m, "receivedTimeMs")) {
+                    if (!$util.isInteger(m.receivedTimeMs) && !(m.receivedTimeMs && $util.isInteger(m.receivedTimeMs.low) && $util.isInteger(m.receivedTimeMs.high)))
+                        return "receivedTimeMs: integer|Long expected";
+                }
+                if (m.reportId != null && $Object.hasOwnProperty.call(m, "reportId")) {
+                    p._reportId = 1;
+                    if (!$util.isString(m.reportId))
+                        return "reportId: string expected";
+                }
+                if (m.ooni != null && $Object.hasOwnProperty.call(m, "ooni")) {
+                    {
+                        var e = $root.steppe.v1.OoniVerdict.verify(m.ooni, q + 1);
+                        if (e)
+                            return "ooni." + e;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates a CollectorRecord message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {steppe.v1.CollectorRecord} CollectorRecord
+             */
+            CollectorRecord.fromObject = function (d, q) {
+                if (d instanceof $root.steppe.v1.CollectorRecord)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".steppe.v1.CollectorRecord: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.steppe.v1.CollectorRecord();
+                if (d.measurementId != null) {
+                    if (d.measurementId.length) {
+                        if (typeof d.measurementId === "string")
+                            $util.base64.decode(d.measurementId, m.measurementId = $util.newBuffer($util.base64.length(d.measurementId)), 0);
+                        else if (d.measurementId.length >= 0)
+                            m.measurementId = d.measurementId;
+                    }
+                }
+                if (d.measurementSha256 != null) {
+                    if (d.measurementSha256.length) {
+                        if (typeof d.measurementSha256 === "string")
+                            $util.base64.decode(d.measurementSha256, m.measurementSha256 = $util.newBuffer($util.base64.length(d.measurementSha256)), 0);
+                        else if (d.measurementSha256.length >= 0)
+                            m.measurementSha256 = d.measurementSha256;
+                    }
+                }
+                if (d.probeAsn != null) {
+                    if ($Number(d.probeAsn) !== 0) {
+                        m.probeAsn = d.probeAsn >>> 0;
+                    }
+                }
+                if (d.probeCc != null) {
+                    if (typeof d.probeCc !== "string" || d.probeCc.length) {
+                        m.probeCc = $String(d.probeCc);
+                    }
+                }
+                if (d.probeNetworkName != null) {
+                    if (typeof d.probeNetworkName !== "string" || d.probeNetworkName.length) {
+                        m.probeNetworkName = $String(d.probeNetworkName);
+                    }
+                }
+                if (d.verdict != null) {
+                    if (typeof d.verdict !== "string" || d.verdict.length) {
+                        m.verdict = $String(d.verdict);
+                    }
+                }
+                if (d.blockingType != null) {
+                    if (typeof d.blockingType !== "string" || d.blockingType.length) {
+                        m.blockingType = $String(d.blockingType);
+                    }
+                }
+                if (d.anomaly != null) {
+                    if (d.anomaly) {
+                        m.anomaly = $Boolean(d.anomaly);
+                    }
+                }
+                if (d.confirmed != null) {
+                    if (d.confirmed) {
+                        m.confirmed = $Boolean(d.confirmed);
+                    }
+                }
+                if (d.failure != null) {
+                    m.failure = $String(d.failure);
+                }
+                if (d.fingerprintId != null) {
+                    m.fingerprintId = $String(d.fingerprintId);
+                }
+                if (d.source != null) {
+                    if (typeof d.source !== "string" || d.source.length) {
+                        m.source = $String(d.source);
+                    }
+                }
+                if (d.receivedTimeMs != null) {
+                    if (typeof d.receivedTimeMs === "object" ? d.receivedTimeMs.low || d.receivedTimeMs.high : $Number(d.receivedTimeMs) !== 0) {
+                        if ($util.Long)
+                            m.receivedTimeMs = $util.Long.fromValue(d.receivedTimeMs, false);
+                        else if (typeof d.receivedTimeMs === "string")
+                            m.receivedTimeMs = $parseInt(d.receivedTimeMs, 10);
+                        else if (typeof d.receivedTimeMs === "number")
+                            m.receivedTimeMs = d.receivedTimeMs;
+                        else if (typeof d.receivedTimeMs === "object")
+                            m.receivedTimeMs = new $util.LongBits(d.receivedTimeMs.low >>> 0, d.receivedTimeMs.high >>> 0).toNumber();
+                    }
+                }
+                if (d.reportId != null) {
+                    m.reportId = $String(d.reportId);
+                }
+                if (d.ooni != null) {
+                    if (!$util.isObject(d.ooni))
+                        throw $TypeError(".steppe.v1.CollectorRecord.ooni: object expected");
+                    m.ooni = $root.steppe.v1.OoniVerdict.fromObject(d.ooni, q + 1);
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from a CollectorRecord message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {steppe.v1.CollectorRecord} m CollectorRecord
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            CollectorRecord.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    if (o.bytes === $String)
+                        d.measurementId = "";
+                    else {
+                        d.measurementId = [];
+                        if (o.bytes !== $Array)
+                            d.measurementId = $util.newBuffer(d.measurementId);
+                    }
+                    if (o.bytes === $String)
+                        d.measurementSha256 = "";
+                    else {
+                        d.measurementSha256 = [];
+                        if (o.bytes !== $Array)
+                            d.measurementSha256 = $util.newBuffer(d.measurementSha256);
+                    }
+                    d.probeAsn = 0;
+                    d.probeCc = "";
+                    d.probeNetworkName = "";
+                    d.verdict = "";
+                    d.blockingType = "";
+                    d.anomaly = false;
+                    d.confirmed = false;
+                    d.source = "";
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, false);
+                        d.receivedTimeMs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.receivedTimeMs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.ooni = null;
+                }
+                if (m.measurementId != null && $Object.hasOwnProperty.call(m, "measurementId")) {
+                    d.measurementId = o.bytes === $String ? $util.base64.encode(m.measurementId, 0, m.measurementId.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.measurementId) : m.measurementId;
+                }
+                if (m.measurementSha256 != null && $Object.hasOwnProperty.call(m, "measurementSha256")) {
+                    d.measurementSha256 = o.bytes === $String ? $util.base64.encode(m.measurementSha256, 0, m.measurementSha256.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.measurementSha256) : m.measurementSha256;
+                }
+                if (m.probeAsn != null && $Object.hasOwnProperty.call(m, "probeAsn")) {
+                    d.probeAsn = m.probeAsn;
+                }
+                if (m.probeCc != null && $Object.hasOwnProperty.call(m, "probeCc")) {
+                    d.probeCc = m.probeCc;
+                }
+                if (m.probeNetworkName != null && $Object.hasOwnProperty.call(m, "probeNetworkName")) {
+                    d.probeNetworkName = m.probeNetworkName;
+                }
+                if (m.verdict != null && $Object.hasOwnProperty.call(m, "verdict")) {
+                    d.verdict = m.verdict;
+                }
+                if (m.blockingType != null && $Object.hasOwnProperty.call(m, "blockingType")) {
+                    d.blockingType = m.blockingType;
+                }
+                if (m.anomaly != null && $Object.hasOwnProperty.call(m, "anomaly")) {
+                    d.anomaly = m.anomaly;
+                }
+                if (m.confirmed != null && $Object.hasOwnProperty.call(m, "confirmed")) {
+                    d.confirmed = m.confirmed;
+                }
+                if (m.failure != null && $Object.hasOwnProperty.call(m, "failure")) {
+                    d.failure = m.failure;
+                }
+                if (m.fingerprintId != null && $Object.hasOwnProperty.call(m, "fingerprintId")) {
+                    d.fingerprintId = m.fingerprintId;
+                }
+                if (m.source != null && $Object.hasOwnProperty.call(m, "source")) {
+                    d.source = m.source;
+                }
+                if (m.receivedTimeMs != null && $Object.hasOwnProperty.call(m, "receivedTimeMs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.receivedTimeMs = typeof m.receivedTimeMs === "number" ? $BigInt(m.receivedTimeMs) : $util.Long.fromBits(m.receivedTimeMs.low >>> 0, m.receivedTimeMs.high >>> 0, false).toBigInt();
+                    else if (typeof m.receivedTimeMs === "number")
+                        d.receivedTimeMs = o.longs === $String ? $String(m.receivedTimeMs) : m.receivedTimeMs;
+                    else
+                        d.receivedTimeMs = o.longs === $String ? $util.Long.prototype.toString.call(m.receivedTimeMs) : o.longs === $Number ? new $util.LongBits(m.receivedTimeMs.low >>> 0, m.receivedTimeMs.high >>> 0).toNumber() : m.receivedTimeMs;
+                }
+                if (m.reportId != null && $Object.hasOwnProperty.call(m, "reportId")) {
+                    d.reportId = m.reportId;
+                }
+                if (m.ooni != null && $Object.hasOwnProperty.call(m, "ooni")) {
+                    d.ooni = $root.steppe.v1.OoniVerdict.toObject(m.ooni, o, q + 1);
+                }
+                return d;
+            };
+
+            /**
+             * Converts this CollectorRecord to JSON.
+             * @function toJSON
+             * @memberof steppe.v1.CollectorRecord
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            CollectorRecord.prototype.toJSON = function() {
+                return CollectorRecord.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for CollectorRecord
+             * @function getTypeUrl
+             * @memberof steppe.v1.CollectorRecord
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            CollectorRecord.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/steppe.v1.CollectorRecord";
+            };
+
+            return CollectorRecord;
+        })();
+
+        v1.ExportSeal = (function() {
+
+            /**
+             * Properties of an ExportSeal.
+             * @typedef {Object} steppe.v1.ExportSeal.$Properties
+             * @property {Uint8Array|null} [exportId] ExportSeal exportId
+             * @property {number|null} [page] ExportSeal page
+             * @property {number|null} [firstLine] ExportSeal firstLine
+             * @property {number|null} [lineCount] ExportSeal lineCount
+             * @property {Uint8Array|null} [pageRoot] ExportSeal pageRoot
+             * @property {number|null} [createdMs] ExportSeal createdMs
+             * @property {boolean|null} [last] ExportSeal last
+             * @property {number|null} [rowCount] ExportSeal rowCount
+             * @property {Uint8Array|null} [exportRoot] ExportSeal exportRoot
+             * @property {string|null} [query] ExportSeal query
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an ExportSeal.
+             * @memberof steppe.v1
+             * @interface IExportSeal
+             * @augments steppe.v1.ExportSeal.$Properties
+             * @deprecated Use steppe.v1.ExportSeal.$Properties instead.
+             */
+
+            /**
+             * Shape of an ExportSeal.
+             * @typedef {steppe.v1.ExportSeal.$Properties} steppe.v1.ExportSeal.$Shape
+             */
+
+            /**
+             * Constructs a new ExportSeal.
+             * @memberof steppe.v1
+             * @classdesc Represents an ExportSeal.
+             * @constructor
+             * @param {steppe.v1.ExportSeal.$Properties=} [p] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ExportSeal = function (p) {
+                if (p)
+                    for (var ks = $Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            };
+
+            /**
+             * ExportSeal exportId.
+             * @member {Uint8Array} exportId
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.exportId = $util.newBuffer([]);
+
+            /**
+             * ExportSeal page.
+             * @member {number} page
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.page = 0;
+
+            /**
+             * ExportSeal firstLine.
+             * @member {number} firstLine
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.firstLine = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * ExportSeal lineCount.
+             * @member {number} lineCount
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.lineCount = 0;
+
+            /**
+             * ExportSeal pageRoot.
+             * @member {Uint8Array} pageRoot
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.pageRoot = $util.newBuffer([]);
+
+            /**
+             * ExportSeal createdMs.
+             * @member {number} createdMs
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.createdMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * ExportSeal last.
+             * @member {boolean} last
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.last = false;
+
+            /**
+             * ExportSeal rowCount.
+             * @member {number} rowCount
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.rowCount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * ExportSeal exportRoot.
+             * @member {Uint8Array} exportRoot
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.exportRoot = $util.newBuffer([]);
+
+            /**
+             * ExportSeal query.
+             * @member {string} query
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             */
+            ExportSeal.prototype.query = "";
+
+            /**
+             * Creates a new ExportSeal instance using the specified properties.
+             * @function create
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {steppe.v1.ExportSeal.$Properties=} [properties] Properties to set
+             * @returns {steppe.v1.ExportSeal} ExportSeal instance
+             * @type {{
+             *   (properties: steppe.v1.ExportSeal.$Shape): steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape;
+             *   (properties?: steppe.v1.ExportSeal.$Properties): steppe.v1.ExportSeal;
+             * }}
+             */
+            ExportSeal.create = function(properties) {
+                return new ExportSeal(properties);
+            };
+
+            /**
+             * Encodes the specified ExportSeal message. Does not implicitly {@link steppe.v1.ExportSeal.verify|verify} messages.
+             * @function encode
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {steppe.v1.ExportSeal.$Properties} m ExportSeal message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExportSeal.encode = function (m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (m.exportId != null && $Object.hasOwnProperty.call(m, "exportId") && m.exportId.length)
+                    w.uint32(/* id 1, wireType 2 =*/10).bytes(m.exportId);
+                if (m.page != null && $Object.hasOwnProperty.call(m, "page") && m.page !== 0)
+                    w.uint32(/* id 2, wireType 0 =*/16).uint32(m.page);
+                if (m.firstLine != null && $Object.hasOwnProperty.call(m, "firstLine") && (typeof m.firstLine === "object" ? m.firstLine.low || m.firstLine.high : m.firstLine !== 0))
+                    w.uint32(/* id 3, wireType 0 =*/24).uint64(m.firstLine);
+                if (m.lineCount != null && $Object.hasOwnProperty.call(m, "lineCount") && m.lineCount !== 0)
+                    w.uint32(/* id 4, wireType 0 =*/32).uint32(m.lineCount);
+                if (m.pageRoot != null && $Object.hasOwnProperty.call(m, "pageRoot") && m.pageRoot.length)
+                    w.uint32(/* id 5, wireType 2 =*/42).bytes(m.pageRoot);
+                if (m.createdMs != null && $Object.hasOwnProperty.call(m, "createdMs") && (typeof m.createdMs === "object" ? m.createdMs.low || m.createdMs.high : m.createdMs !== 0))
+                    w.uint32(/* id 6, wireType 0 =*/48).int64(m.createdMs);
+                if (m.last != null && $Object.hasOwnProperty.call(m, "last") && m.last !== false)
+                    w.uint32(/* id 7, wireType 0 =*/56).bool(m.last);
+                if (m.rowCount != null && $Object.hasOwnProperty.call(m, "rowCount") && (typeof m.rowCount === "object" ? m.rowCount.low || m.rowCount.high : m.rowCount !== 0))
+                    w.uint32(/* id 8, wireType 0 =*/64).uint64(m.rowCount);
+                if (m.exportRoot != null && $Object.hasOwnProperty.call(m, "exportRoot") && m.exportRoot.length)
+                    w.uint32(/* id 9, wireType 2 =*/74).bytes(m.exportRoot);
+                if (m.query != null && $Object.hasOwnProperty.call(m, "query") && m.query !== "")
+                    w.uint32(/* id 10, wireType 2 =*/82).string(m.query);
+                if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
+                    for (var i = 0; i < m.$unknowns.length; ++i)
+                        w.raw(m.$unknowns[i]);
+                return w;
+            };
+
+            /**
+             * Encodes the specified ExportSeal message, length delimited. Does not implicitly {@link steppe.v1.ExportSeal.verify|verify} messages.
+             * @function encodeDelimited
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {steppe.v1.ExportSeal.$Properties} message ExportSeal message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ExportSeal.encodeDelimited = function(message, writer) {
+                return this.encode(message, (writer || $Writer.create()).fork()).ldelim();
+            };
+
+            /**
+             * Decodes an ExportSeal message from the specified reader or buffer.
+             * @function decode
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape} ExportSeal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExportSeal.decode = function (r, l, z, q, g) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (q === $undefined)
+                    q = 0;
+                if (q > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var c, m, v;
+                if (l === $undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw $RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = g || new $root.steppe.v1.ExportSeal();
+                while (r.pos < c) {
+                    var s = r.pos;
+                    var t = r.tag();
+                    if (t === z) {
+                        z = $undefined;
+                        break;
+                    }
+                    var u = t & 7;
+                    switch (t >>>= 3) {
+                    case 1: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.exportId = v;
+                            else
+                                delete m.exportId;
+                            continue;
+                        }
+                    case 2: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.page = v;
+                            else
+                                delete m.page;
+                            continue;
+                        }
+                    case 3: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.firstLine = v;
+                            else
+                                delete m.firstLine;
+                            continue;
+                        }
+                    case 4: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.lineCount = v;
+                            else
+                                delete m.lineCount;
+                            continue;
+                        }
+                    case 5: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.pageRoot = v;
+                            else
+                                delete m.pageRoot;
+                            continue;
+                        }
+                    case 6: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.int64()) === "object" ? v.low || v.high : v !== 0)
+                                m.createdMs = v;
+                            else
+                                delete m.createdMs;
+                            continue;
+                        }
+                    case 7: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.last = v;
+                            else
+                                delete m.last;
+                            continue;
+                        }
+                    case 8: {
+                            if (u !== 0)
+                                break;
+                            if (typeof (v = r.uint64()) === "object" ? v.low || v.high : v !== 0)
+                                m.rowCount = v;
+                            else
+                                delete m.rowCount;
+                            continue;
+                        }
+                    case 9: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.bytes()).length)
+                                m.exportRoot = v;
+                            else
+                                delete m.exportRoot;
+                            continue;
+                        }
+                    case 10: {
+                            if (u !== 2)
+                                break;
+                            if ((v = r.stringVerify()).length)
+                                m.query = v;
+                            else
+                                delete m.query;
+                            continue;
+                        }
+                    }
+                    r.skipType(u, q, t);
+                    if (!r.discardUnknown) {
+                        $util.makeProp(m, "$unknowns", false);
+                        (m.$unknowns || (m.$unknowns = [])).push(r.raw(s, r.pos));
+                    }
+                }
+                if (l !== $undefined) {
+                    if (r.pos !== c)
+                        throw $RangeError("index out of range");
+                    r.len = l;
+                }
+                if (z !== $undefined)
+                    throw $Error("missing end group");
+                return m;
+            };
+
+            /**
+             * Decodes an ExportSeal message from the specified reader or buffer, length delimited.
+             * @function decodeDelimited
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @returns {steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape} ExportSeal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ExportSeal.decodeDelimited = function(reader) {
+                if (!(reader instanceof $Reader))
+                    reader = new $Reader(reader);
+                return this.decode(reader, reader.size());
+            };
+
+            /**
+             * Verifies an ExportSeal message.
+             * @function verify
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {Object.<string,*>} m Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ExportSeal.verify = function (m, q) {
+                if (typeof m !== "object" || m === null)
+                    return "object expected";
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (m.exportId != null && $Object.hasOwnProperty.call(m, "exportId")) {
+                    if (!(m.exportId && typeof m.exportId.length === "number" || $util.isString(m.exportId)))
+                        return "exportId: buffer expected";
+                }
+                if (m.page != null && $Object.hasOwnProperty.call(m, "page")) {
+                    if (!$util.isInteger(m.page))
+                        return "page: integer expected";
+                }
+                if (m.firstLine != null && $Object.hasOwnProperty.call(m, "firstLine")) {
+                    if (!$util.isInteger(m.firstLine) && !(m.firstLine && $util.isInteger(m.firstLine.low) && $util.isInteger(m.firstLine.high)))
+                        return "firstLine: integer|Long expected";
+                }
+                if (m.lineCount != null && $Object.hasOwnProperty.call(m, "lineCount")) {
+                    if (!$util.isInteger(m.lineCount))
+                        return "lineCount: integer expected";
+                }
+                if (m.pageRoot != null && $Object.hasOwnProperty.call(m, "pageRoot")) {
+                    if (!(m.pageRoot && typeof m.pageRoot.length === "number" || $util.isString(m.pageRoot)))
+                        return "pageRoot: buffer expected";
+                }
+                if (m.createdMs != null && $Object.hasOwnProperty.call(m, "createdMs")) {
+                    if (!$util.isInteger(m.createdMs) && !(m.createdMs && $util.isInteger(m.createdMs.low) && $util.isInteger(m.createdMs.high)))
+                        return "createdMs: integer|Long expected";
+                }
+                if (m.last != null && $Object.hasOwnProperty.call(m, "last")) {
+                    if (typeof m.last !== "boolean")
+                        return "last: boolean expected";
+                }
+                if (m.rowCount != null && $Object.hasOwnProperty.call(m, "rowCount")) {
+                    if (!$util.isInteger(m.rowCount) && !(m.rowCount && $util.isInteger(m.rowCount.low) && $util.isInteger(m.rowCount.high)))
+                        return "rowCount: integer|Long expected";
+                }
+                if (m.exportRoot != null && $Object.hasOwnProperty.call(m, "exportRoot")) {
+                    if (!(m.exportRoot && typeof m.exportRoot.length === "number" || $util.isString(m.exportRoot)))
+                        return "exportRoot: buffer expected";
+                }
+                if (m.query != null && $Object.hasOwnProperty.call(m, "query")) {
+                    if (!$util.isString(m.query))
+                        return "query: string expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates an ExportSeal message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {Object.<string,*>} d Plain object
+             * @returns {steppe.v1.ExportSeal} ExportSeal
+             */
+            ExportSeal.fromObject = function (d, q) {
+                if (d instanceof $root.steppe.v1.ExportSeal)
+                    return d;
+                if (!$util.isObject(d))
+                    throw $TypeError(".steppe.v1.ExportSeal: object expected");
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var m = new $root.steppe.v1.ExportSeal();
+                if (d.exportId != null) {
+                    if (d.exportId.length) {
+                        if (typeof d.exportId === "string")
+                            $util.base64.decode(d.exportId, m.exportId = $util.newBuffer($util.base64.length(d.exportId)), 0);
+                        else if (d.exportId.length >= 0)
+                            m.exportId = d.exportId;
+                    }
+                }
+                if (d.page != null) {
+                    if ($Number(d.page) !== 0) {
+                        m.page = d.page >>> 0;
+                    }
+                }
+                if (d.firstLine != null) {
+                    if (typeof d.firstLine === "object" ? d.firstLine.low || d.firstLine.high : $Number(d.firstLine) !== 0) {
+                        if ($util.Long)
+                            m.firstLine = $util.Long.fromValue(d.firstLine, true);
+                        else if (typeof d.firstLine === "string")
+                            m.firstLine = $parseInt(d.firstLine, 10);
+                        else if (typeof d.firstLine === "number")
+                            m.firstLine = d.firstLine;
+                        else if (typeof d.firstLine === "object")
+                            m.firstLine = new $util.LongBits(d.firstLine.low >>> 0, d.firstLine.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.lineCount != null) {
+                    if ($Number(d.lineCount) !== 0) {
+                        m.lineCount = d.lineCount >>> 0;
+                    }
+                }
+                if (d.pageRoot != null) {
+                    if (d.pageRoot.length) {
+                        if (typeof d.pageRoot === "string")
+                            $util.base64.decode(d.pageRoot, m.pageRoot = $util.newBuffer($util.base64.length(d.pageRoot)), 0);
+                        else if (d.pageRoot.length >= 0)
+                            m.pageRoot = d.pageRoot;
+                    }
+                }
+                if (d.createdMs != null) {
+                    if (typeof d.createdMs === "object" ? d.createdMs.low || d.createdMs.high : $Number(d.createdMs) !== 0) {
+                        if ($util.Long)
+                            m.createdMs = $util.Long.fromValue(d.createdMs, false);
+                        else if (typeof d.createdMs === "string")
+                            m.createdMs = $parseInt(d.createdMs, 10);
+                        else if (typeof d.createdMs === "number")
+                            m.createdMs = d.createdMs;
+                        else if (typeof d.createdMs === "object")
+                            m.createdMs = new $util.LongBits(d.createdMs.low >>> 0, d.createdMs.high >>> 0).toNumber();
+                    }
+                }
+                if (d.last != null) {
+                    if (d.last) {
+                        m.last = $Boolean(d.last);
+                    }
+                }
+                if (d.rowCount != null) {
+                    if (typeof d.rowCount === "object" ? d.rowCount.low || d.rowCount.high : $Number(d.rowCount) !== 0) {
+                        if ($util.Long)
+                            m.rowCount = $util.Long.fromValue(d.rowCount, true);
+                        else if (typeof d.rowCount === "string")
+                            m.rowCount = $parseInt(d.rowCount, 10);
+                        else if (typeof d.rowCount === "number")
+                            m.rowCount = d.rowCount;
+                        else if (typeof d.rowCount === "object")
+                            m.rowCount = new $util.LongBits(d.rowCount.low >>> 0, d.rowCount.high >>> 0).toNumber(true);
+                    }
+                }
+                if (d.exportRoot != null) {
+                    if (d.exportRoot.length) {
+                        if (typeof d.exportRoot === "string")
+                            $util.base64.decode(d.exportRoot, m.exportRoot = $util.newBuffer($util.base64.length(d.exportRoot)), 0);
+                        else if (d.exportRoot.length >= 0)
+                            m.exportRoot = d.exportRoot;
+                    }
+                }
+                if (d.query != null) {
+                    if (typeof d.query !== "string" || d.query.length) {
+                        m.query = $String(d.query);
+                    }
+                }
+                return m;
+            };
+
+            /**
+             * Creates a plain object from an ExportSeal message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {steppe.v1.ExportSeal} m ExportSeal
+             * @param {$protobuf.IConversionOptions} [o] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ExportSeal.toObject = function (m, o, q) {
+                if (!o)
+                    o = {};
+                if (q === $undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                var d = {};
+                if (o.defaults) {
+                    if (o.bytes === $String)
+                        d.exportId = "";
+                    else {
+                        d.exportId = [];
+                        if (o.bytes !== $Array)
+                            d.exportId = $util.newBuffer(d.exportId);
+                    }
+                    d.page = 0;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.firstLine = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.firstLine = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.lineCount = 0;
+                    if (o.bytes === $String)
+                        d.pageRoot = "";
+                    else {
+                        d.pageRoot = [];
+                        if (o.bytes !== $Array)
+                            d.pageRoot = $util.newBuffer(d.pageRoot);
+                    }
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, false);
+                        d.createdMs = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.createdMs = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    d.last = false;
+                    if ($util.Long) {
+                        var n = new $util.Long(0, 0, true);
+                        d.rowCount = o.longs === $String ? n.toString() : o.longs === $Number ? n.toNumber() : typeof $BigInt !== "undefined" && o.longs === $BigInt ? n.toBigInt() : n;
+                    } else
+                        d.rowCount = o.longs === $String ? "0" : typeof $BigInt !== "undefined" && o.longs === $BigInt ? $BigInt("0") : 0;
+                    if (o.bytes === $String)
+                        d.exportRoot = "";
+                    else {
+                        d.exportRoot = [];
+                        if (o.bytes !== $Array)
+                            d.exportRoot = $util.newBuffer(d.exportRoot);
+                    }
+                    d.query = "";
+                }
+                if (m.exportId != null && $Object.hasOwnProperty.call(m, "exportId")) {
+                    d.exportId = o.bytes === $String ? $util.base64.encode(m.exportId, 0, m.exportId.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.exportId) : m.exportId;
+                }
+                if (m.page != null && $Object.hasOwnProperty.call(m, "page")) {
+                    d.page = m.page;
+                }
+                if (m.firstLine != null && $Object.hasOwnProperty.call(m, "firstLine")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.firstLine = typeof m.firstLine === "number" ? $BigInt(m.firstLine) : $util.Long.fromBits(m.firstLine.low >>> 0, m.firstLine.high >>> 0, true).toBigInt();
+                    else if (typeof m.firstLine === "number")
+                        d.firstLine = o.longs === $String ? $String(m.firstLine) : m.firstLine;
+                    else
+                        d.firstLine = o.longs === $String ? $util.Long.prototype.toString.call(m.firstLine) : o.longs === $Number ? new $util.LongBits(m.firstLine.low >>> 0, m.firstLine.high >>> 0).toNumber(true) : m.firstLine;
+                }
+                if (m.lineCount != null && $Object.hasOwnProperty.call(m, "lineCount")) {
+                    d.lineCount = m.lineCount;
+                }
+                if (m.pageRoot != null && $Object.hasOwnProperty.call(m, "pageRoot")) {
+                    d.pageRoot = o.bytes === $String ? $util.base64.encode(m.pageRoot, 0, m.pageRoot.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.pageRoot) : m.pageRoot;
+                }
+                if (m.createdMs != null && $Object.hasOwnProperty.call(m, "createdMs")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.createdMs = typeof m.createdMs === "number" ? $BigInt(m.createdMs) : $util.Long.fromBits(m.createdMs.low >>> 0, m.createdMs.high >>> 0, false).toBigInt();
+                    else if (typeof m.createdMs === "number")
+                        d.createdMs = o.longs === $String ? $String(m.createdMs) : m.createdMs;
+                    else
+                        d.createdMs = o.longs === $String ? $util.Long.prototype.toString.call(m.createdMs) : o.longs === $Number ? new $util.LongBits(m.createdMs.low >>> 0, m.createdMs.high >>> 0).toNumber() : m.createdMs;
+                }
+                if (m.last != null && $Object.hasOwnProperty.call(m, "last")) {
+                    d.last = m.last;
+                }
+                if (m.rowCount != null && $Object.hasOwnProperty.call(m, "rowCount")) {
+                    if (typeof $BigInt !== "undefined" && o.longs === $BigInt)
+                        d.rowCount = typeof m.rowCount === "number" ? $BigInt(m.rowCount) : $util.Long.fromBits(m.rowCount.low >>> 0, m.rowCount.high >>> 0, true).toBigInt();
+                    else if (typeof m.rowCount === "number")
+                        d.rowCount = o.longs === $String ? $String(m.rowCount) : m.rowCount;
+                    else
+                        d.rowCount = o.longs === $String ? $util.Long.prototype.toString.call(m.rowCount) : o.longs === $Number ? new $util.LongBits(m.rowCount.low >>> 0, m.rowCount.high >>> 0).toNumber(true) : m.rowCount;
+                }
+                if (m.exportRoot != null && $Object.hasOwnProperty.call(m, "exportRoot")) {
+                    d.exportRoot = o.bytes === $String ? $util.base64.encode(m.exportRoot, 0, m.exportRoot.length) : o.bytes === $Array ? $Array.prototype.slice.call(m.exportRoot) : m.exportRoot;
+                }
+                if (m.query != null && $Object.hasOwnProperty.call(m, "query")) {
+                    d.query = m.query;
+                }
+                return d;
+            };
+
+            /**
+             * Converts this ExportSeal to JSON.
+             * @function toJSON
+             * @memberof steppe.v1.ExportSeal
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ExportSeal.prototype.toJSON = function() {
+                return ExportSeal.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for ExportSeal
+             * @function getTypeUrl
+             * @memberof steppe.v1.ExportSeal
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            ExportSeal.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/steppe.v1.ExportSeal";
+            };
+
+            return ExportSeal;
+        })();
+
         return v1;
     })();
 
