@@ -53,17 +53,21 @@ export class SteppeLineWriter {
     this.#network = this.#transcoder?.rootFieldIndex('probe_network_name') ?? -1;
   }
 
-  /** Append one line (with its newline). Throws as steppeJsonLine does on bytes that do not decode. */
-  write(out: ByteWriter, row: ProvenRow): void {
-    if (!this.#fast(out, row)) {
+  /**
+   * Append one line (with its newline); `collectorProof` is the line's
+   * `collector_proof` as JSON text (ExportSealer), null when not given.
+   * Throws as steppeJsonLine does on bytes that do not decode.
+   */
+  write(out: ByteWriter, row: ProvenRow, collectorProof?: string): void {
+    if (!this.#fast(out, row, collectorProof)) {
       this.slow += 1;
-      out.utf8(steppeJsonLine(row, decodeStored(row), this.#proofs));
+      out.utf8(steppeJsonLine(row, decodeStored(row), this.#proofs, collectorProof));
     } else {
       this.fast += 1;
     }
   }
 
-  #fast(out: ByteWriter, row: ProvenRow): boolean {
+  #fast(out: ByteWriter, row: ProvenRow, collectorProof: string | undefined): boolean {
     const t = this.#transcoder;
     if (t === undefined || this.#asn < 0 || this.#cc < 0 || this.#network < 0) return false;
     const received = this.#receivedTimes.iso(row.receivedMs);
@@ -117,16 +121,20 @@ export class SteppeLineWriter {
     if (proof === null) {
       out.ascii('null,"raw":"');
       out.ascii(base64(row.raw));
-      out.ascii('"}\n');
-      return true;
+      out.ascii('","collector_proof":');
+    } else {
+      const parts = this.#parts(proof);
+      out.ascii('{"measurement":"');
+      out.ascii(base64(row.raw));
+      out.byte(0x22);
+      out.bytes(parts.id);
+      if (this.#proofs.claimHeader(parts.batchId)) out.bytes(parts.header);
+      out.ascii('},"raw":null,"collector_proof":');
     }
-    const parts = this.#parts(proof);
-    out.ascii('{"measurement":"');
-    out.ascii(base64(row.raw));
-    out.byte(0x22);
-    out.bytes(parts.id);
-    if (this.#proofs.claimHeader(parts.batchId)) out.bytes(parts.header);
-    out.ascii('},"raw":null}\n');
+    // ExportSealer's text is ASCII (base64, digits, punctuation).
+    if (collectorProof === undefined) out.bytes(NULL);
+    else out.ascii(collectorProof);
+    out.ascii('}\n');
     return true;
   }
 

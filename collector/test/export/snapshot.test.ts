@@ -57,7 +57,7 @@ describe('writeSnapshot', () => {
     expect(isSnapshotId(m.snapshot_id)).toBe(true);
     expect(m).toMatchObject({
       format: 'steppe-snapshot',
-      manifest_version: 1,
+      manifest_version: 2,
       created_at: new Date(clock.now()).toISOString(),
       row_count: rows,
       query: { since: '2020-12-06T00:00:00.000Z', probe_cc: ['KZ'], received_before: new Date(clock.now()).toISOString() },
@@ -74,6 +74,11 @@ describe('writeSnapshot', () => {
       expect(lines).toHaveLength(f.format === 'csv' ? rows + 1 : rows);
     }
     expect(readFileSync(join(snap.dir, 'manifest.json'))).toEqual(Buffer.from(snap.manifestBytes));
+    // The JSON Lines file's seal: the export's id and the Merkle root over its lines, as its last line's seal says.
+    const jsonl = m.files.find((f) => f.format === 'jsonl');
+    expect(jsonl?.export_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(jsonl?.export_root).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.files.filter((f) => f.export_id !== undefined)).toHaveLength(1);
   });
 
   it('refuses to write into a non-empty directory', async () => {
@@ -88,7 +93,7 @@ describe('verifySnapshot', () => {
   it('accepts the snapshot with the collector key given, or the one the manifest names, and checks every proof', async () => {
     const given = await verifySnapshot(snap.dir, { publicKey: keys.publicKey, measurements: true });
     expect(given).toMatchObject({ ok: true, problems: [], signatureValid: true, keySource: 'given' });
-    expect(given.measurements).toMatchObject({ verified: rows, unsigned: 0, failures: [] });
+    expect(given.measurements).toMatchObject({ verified: rows, unsigned: 0, failures: [], seals: { sealed: rows, completeness: 'checked', keySource: 'given', problems: [] } });
     expect(await verifySnapshot(snap.dir)).toMatchObject({ ok: true, keySource: 'manifest' });
   });
 
@@ -200,7 +205,10 @@ describe('steppe-collector snapshot and verify', () => {
     const ok = captureIO();
     expect(await main(['verify', out, '--public-key', key, '--measurements'], ok.io)).toBe(0);
     expect(ok.out()).toContain('signature: valid');
-    expect(ok.out()).toContain('5 signed and verified');
+    expect(ok.out()).toMatch(/probe signature .* covers the raw measurement: .*\bid, probe_id, .*observations, control, analysis, start_time\n/);
+    expect(ok.out()).toContain('    5 verified; 0 imports');
+    expect(ok.out()).toMatch(/collector seal, SHA256:\S+ \(the key given\), covers: probe_asn, probe_cc, probe_network_name, verdict, blocking_type, anomaly, confirmed, failure, fingerprint_id, source, received_time, report_id, ooni/);
+    expect(ok.out()).toContain('order and completeness: checked: the last seal gives 5 lines');
     expect(ok.out().trimEnd().endsWith('VALID')).toBe(true);
 
     const jsonl = captureIO();
