@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { type MeasurementJson, wire } from '@steppe/shared';
+import { type MeasurementJson, sha256, wire } from '@steppe/shared';
 import type { MeasurementSource, MeasurementWithRaw } from '../store/store.js';
 import { type CollectorColumns, assignCollectorColumns } from './collector-columns.js';
 
@@ -16,7 +15,7 @@ export type CollectorRecord = InstanceType<typeof wire.CollectorRecord>;
 export function encodeCollectorRecord(row: MeasurementWithRaw): Uint8Array {
   return wire.CollectorRecord.encode({
     measurementId: row.id,
-    measurementSha256: createHash('sha256').update(row.raw).digest(),
+    measurementSha256: sha256(row.raw),
     probeAsn: row.asn,
     probeCc: row.cc,
     probeNetworkName: row.networkName,

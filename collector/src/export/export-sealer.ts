@@ -19,7 +19,11 @@ import type { ProofMode } from './steppe-jsonl.js';
  * carries its page's seal and its audit path, so it verifies on its own.
  */
 
-/** Lines per sealed page: one signature per page, an audit path of log2(256) = 8 hashes per line. */
+/**
+ * Lines per sealed page: one signature per page, an audit path of log2(256) =
+ * 8 hashes per line. A power of two, so that the root over every line is the
+ * Merkle tree hash over the page roots (MerkleAccumulator).
+ */
 export const SEAL_PAGE_LINES = 256;
 
 /** What the collector's key signs before a seal's bytes (domain separation from its other signatures). */
@@ -37,7 +41,7 @@ export interface SealOptions {
   readonly query?: CanonicalQuery;
   /** 16 bytes; random unless given (tests, or a caller that names the export first). */
   readonly exportId?: Uint8Array;
-  /** Lines per page (default SEAL_PAGE_LINES; 1 is a signature per line, which bench/export measures). */
+  /** Lines per page, a power of two (default SEAL_PAGE_LINES; 1 is a signature per line, which bench/export measures). */
   readonly pageLines?: number;
 }
 
@@ -81,7 +85,8 @@ export class ExportSealer {
     this.#mode = mode;
     this.#options = options;
     this.#pageLines = options?.pageLines ?? SEAL_PAGE_LINES;
-    if (!Number.isInteger(this.#pageLines) || this.#pageLines < 1 || this.#pageLines > 65_536) throw new RangeError(`pageLines: expected 1 to 65536, got ${this.#pageLines}`);
+    const p = this.#pageLines;
+    if (!Number.isInteger(p) || p < 1 || p > 65_536 || (p & (p - 1)) !== 0) throw new RangeError(`pageLines: expected a power of two from 1 to 65536, got ${p}`);
     this.exportId = options?.exportId ?? randomBytes(16);
   }
 
@@ -118,9 +123,10 @@ export class ExportSealer {
     this.#rows = [];
     this.#records = [];
     const leaves = records.map(leafHash);
-    for (const leaf of leaves) this.#export.push(leaf);
     const full = this.#mode === 'full';
     const tree = full ? auditPaths(leaves) : { root: merkleRoot(leaves), paths: [] };
+    // Pages hold 2^k lines, so the root over every line is the tree hash over the page roots.
+    this.#export.push(tree.root);
     const firstLine = this.#lines;
     this.#lines += rows.length;
     const exportRoot = last ? this.#export.root() : undefined;

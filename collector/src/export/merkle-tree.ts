@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '@steppe/shared';
 
 /**
  * Merkle tree hashes of RFC 9162 §2.1 (Certificate Transparency v2), the
@@ -11,15 +11,21 @@ import { createHash } from 'node:crypto';
 
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
+const EMPTY = new Uint8Array(0);
+
+const digest = (data: Uint8Array): Buffer => {
+  const d = sha256(data);
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+};
 
 /** SHA-256(0x00 || data). */
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF).update(data).digest();
+  return digest(Buffer.concat([LEAF, data]));
 }
 
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest();
+  return digest(Buffer.concat([NODE, left, right]));
 }
 
 function split(n: number): number {
@@ -30,7 +36,7 @@ function split(n: number): number {
 
 /** MTH(D[n]) over leaf hashes (RFC 9162 §2.1.1); the hash of the empty string for none. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Buffer {
-  if (leaves.length === 0) return createHash('sha256').digest();
+  if (leaves.length === 0) return digest(EMPTY);
   const acc = new MerkleAccumulator();
   for (const leaf of leaves) acc.push(leaf);
   return acc.root();
@@ -51,7 +57,7 @@ export function auditPaths(leaves: readonly Uint8Array[]): { root: Buffer; paths
     for (let i = lo + k; i < hi; i += 1) paths[i]?.push(left);
     return nodeHash(left, right);
   };
-  return { root: leaves.length === 0 ? createHash('sha256').digest() : build(0, leaves.length), paths };
+  return { root: leaves.length === 0 ? digest(EMPTY) : build(0, leaves.length), paths };
 }
 
 /**
@@ -86,7 +92,10 @@ export function rootFromAuditPath(leaf: Uint8Array, index: number, size: number,
 /**
  * MTH over leaves given one at a time, in O(log n) memory: the roots of the
  * perfect subtrees of the binary decomposition of n, folded from the right
- * (which is the RFC's split at the largest power of two).
+ * (which is the RFC's split at the largest power of two). Given the roots of
+ * consecutive subtrees of 2^k leaves each (the last one possibly smaller),
+ * it gives the MTH over all their leaves: the RFC's splits of such a tree all
+ * fall on subtree boundaries.
  */
 export class MerkleAccumulator {
   readonly #hashes: Buffer[] = [];
@@ -114,7 +123,7 @@ export class MerkleAccumulator {
   /** MTH of the leaves so far (the hash of the empty string for none). */
   root(): Buffer {
     let r = this.#hashes[this.#hashes.length - 1];
-    if (r === undefined) return createHash('sha256').digest();
+    if (r === undefined) return digest(EMPTY);
     for (let i = this.#hashes.length - 2; i >= 0; i -= 1) r = nodeHash(this.#hashes[i] ?? Buffer.alloc(0), r);
     return r;
   }

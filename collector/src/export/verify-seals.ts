@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { PUBLIC_KEY_BYTES, bytesEqual, idToString, keyFingerprint, wire } from '@steppe/shared';
+import { PUBLIC_KEY_BYTES, bytesEqual, idToString, keyFingerprint, sha256, wire } from '@steppe/shared';
 import { COLLECTOR_COLUMN_KEYS, type CollectorRecord, recordJson } from './collector-record.js';
 import { type ExportSeal, verifySealSignature } from './export-sealer.js';
 import { MerkleAccumulator, leafHash, merkleRoot, rootFromAuditPath } from './merkle-tree.js';
@@ -122,7 +121,7 @@ export class SealChecker {
       reasons.push('collector_proof.record is missing or does not decode');
     } else {
       if (idToString(record.measurementId) !== id) reasons.push(`the collector's record is of measurement ${idToString(record.measurementId)}, not ${id}`);
-      if (raw !== undefined && !bytesEqual(createHash('sha256').update(raw).digest(), record.measurementSha256)) {
+      if (raw !== undefined && !bytesEqual(sha256(raw), record.measurementSha256)) {
         reasons.push("the collector's record is of other measurement bytes than the line's");
       }
       const expected = recordJson(record);

@@ -36,9 +36,9 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
 const text = (chunks: Iterable<Buffer>): string => Buffer.concat([...chunks]).toString('utf8');
 
 // Sealed as the routes do, with a fixed export id so two runs write the same
-// bytes (ed25519 signatures are deterministic), and pages of 3 lines so an
+// bytes (ed25519 signatures are deterministic), and pages of 4 lines so an
 // export has several.
-const seal = { keys: generateSigningKeyPair(), createdMs: Date.UTC(2024, 0, 2), exportId: new Uint8Array(16).fill(7), pageLines: 3 };
+const seal = { keys: generateSigningKeyPair(), createdMs: Date.UTC(2024, 0, 2), exportId: new Uint8Array(16).fill(7), pageLines: 4 };
 
 describe('exportChunks', () => {
   it('streams exactly the text of exportLines, in every format and proof mode, with the same counts', () => {

@@ -70,4 +70,15 @@ describe('RFC 9162 Merkle trees', () => {
     expect(rootFromAuditPath(leaf, 11, 11, path)).toBeUndefined();
     expect(rootFromAuditPath(leaf, 5, 11, [...path, root])).toBeUndefined();
   });
+
+  it('gives the root over every leaf from the roots of pages of 2^k leaves, the last one shorter', () => {
+    for (const page of [1, 2, 4, 8]) {
+      for (let n = 1; n <= 37; n += 1) {
+        const leaves = Array.from({ length: n }, (_, i) => leafHash(Buffer.from([i])));
+        const pages = new MerkleAccumulator();
+        for (let at = 0; at < n; at += page) pages.push(merkleRoot(leaves.slice(at, at + page)));
+        expect(hex(pages.root()), `page ${page}, n=${n}`).toBe(hex(merkleRoot(leaves)));
+      }
+    }
+  });
 });
