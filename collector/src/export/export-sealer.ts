@@ -142,10 +142,20 @@ export class ExportSealer {
     }).finish();
     this.#page += 1;
     const signed = `"seal":"${b64(seal)}","signature":"${b64(signBytes(options.keys.privateKey, sealSigningBytes(seal)))}","public_key":"${b64(options.keys.publicKey)}"}`;
+    // A page's audit paths share their nodes (the top one is in half the paths): base64 each once.
+    const text = new Map<Buffer, string>();
+    const node = (p: Buffer): string => {
+      let t = text.get(p);
+      if (t === undefined) {
+        t = `"${b64(p)}"`;
+        text.set(p, t);
+      }
+      return t;
+    };
     return rows.map((row, i) => {
       const record = `{"record":"${b64(records[i] ?? new Uint8Array(0))}"`;
       if (full) {
-        const path = (tree.paths[i] ?? []).map((p) => `"${b64(p)}"`).join(',');
+        const path = (tree.paths[i] ?? []).map(node).join(',');
         return { row, collectorProof: `${record},"index":${i},"path":[${path}],${signed}` };
       }
       return { row, collectorProof: i === rows.length - 1 ? `${record},${signed}` : `${record}}` };

@@ -141,12 +141,18 @@ export function* exportChunks(
     const mode = options.proofs ?? 'compact';
     const writer = new SteppeLineWriter(new ProofWriter(mode));
     const sealer = new ExportSealer(mode, options.seal);
+    // A sealed page comes out whole (256 lines): chunks are cut between its lines.
     for (const row of exportRows(source, filter, true)) {
       count(counter, row.startMs);
-      for (const s of sealer.add(row)) writer.write(out, s.row, s.collectorProof);
+      for (const s of sealer.add(row)) {
+        writer.write(out, s.row, s.collectorProof);
+        if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
+      }
+    }
+    for (const s of sealer.finish()) {
+      writer.write(out, s.row, s.collectorProof);
       if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
     }
-    for (const s of sealer.finish()) writer.write(out, s.row, s.collectorProof);
   } else {
     for (const line of exportLines(source, filter, format, counter, options)) {
       out.utf8(line);

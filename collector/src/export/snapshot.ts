@@ -114,8 +114,10 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
         // probes and other clients between pages of a long snapshot.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      for (const sealed of sealer.add(row)) jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
-      if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+      for (const sealed of sealer.add(row)) {
+        jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
+        if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+      }
       const b = sinks.csv.write(csvRow(row));
       if (b !== undefined) await b;
       const c = sinks['ooni.jsonl'].write(ooniJsonLine(row, decodeStored(row)));
@@ -126,7 +128,10 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
       if (first === null || row.startMs < first) first = row.startMs;
       if (last === null || row.startMs > last) last = row.startMs;
     }
-    for (const sealed of sealer.finish()) jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
+    for (const sealed of sealer.finish()) {
+      jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
+      if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+    }
     await sinks.jsonl.writeBytes(jsonlBytes.take());
     const files: ManifestFile[] = [];
     for (const format of order) {
