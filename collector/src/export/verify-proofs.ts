@@ -173,14 +173,15 @@ export async function verifyJsonlProofs(path: string, options: JsonlVerifyOption
   let unsigned = 0;
   let more = 0;
   const failures: ProofFailure[] = [];
-  const ids = new Map<number, string>();
+  // The line being checked: the seal checker reports its position there, pages over several lines.
+  let current = { line: 0, id: '' };
   const fail = (line: number, id: string, reason: string, lastLine?: number): void => {
     if (failures.length < maxListed) failures.push({ line, ...(lastLine === undefined || lastLine === line ? {} : { lastLine }), id, reason });
     else more += 1;
   };
   const seals = new SealChecker(
     { ...(options.publicKey === undefined ? {} : { publicKey: options.publicKey }), ...(options.partial === undefined ? {} : { partial: options.partial }), ...(options.expected === undefined ? {} : { expected: options.expected }) },
-    (line, reason, lastLine) => fail(line, lastLine === undefined ? (ids.get(line) ?? '') : '', reason, lastLine),
+    (line, reason, lastLine) => fail(line, lastLine === undefined && line === current.line ? current.id : '', reason, lastLine),
   );
   const batches = new Map<string, BatchCheck>();
   for await (const text of lines) {
@@ -198,7 +199,7 @@ export async function verifyJsonlProofs(path: string, options: JsonlVerifyOption
       continue;
     }
     const result = checkLine(json, batches);
-    if (result.id !== '' && ids.size < 100_000) ids.set(count, result.id);
+    current = { line: count, id: result.id };
     const reasons = [...(result.reason === undefined ? [] : [result.reason]), ...seals.line(count, json, result.id, result.raw)];
     if (reasons.length > 0) fail(count, result.id, reasons.join('; '));
     if (result.reason === undefined) {

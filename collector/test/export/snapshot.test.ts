@@ -8,6 +8,7 @@ import { type CliIO, ManualClock, generateSigningKeyPair } from '@steppe/shared'
 import { main } from '../../src/cli/main.js';
 import { loadOrCreateCollectorKey, parsePublicKeyArgument, collectorKeyDocument } from '../../src/export/collector-key.js';
 import { parseExportQuery } from '../../src/export/query.js';
+import { type SnapshotManifest, serializeManifest, signManifest } from '../../src/export/manifest.js';
 import { type SnapshotResult, isSnapshotId, writeSnapshot } from '../../src/export/snapshot.js';
 import { verifySnapshot } from '../../src/export/verify-snapshot.js';
 import { SUMMIT_MS, seedSigned, tempStore } from './helpers.js';
@@ -143,6 +144,20 @@ describe('verifySnapshot', () => {
     const dir = copy('extra');
     writeFileSync(join(dir, 'README.txt'), 'hello');
     expect(await verifySnapshot(dir)).toMatchObject({ ok: true, unlisted: ['README.txt'] });
+  });
+
+  it('checks the JSON Lines seal against the manifest\'s export_id and export_root', async () => {
+    // The collector itself re-signing a manifest that names another root: the lines' seals disagree.
+    const dir = copy('other-root');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as SnapshotManifest;
+    const files = manifest.files.map((f) => (f.format === 'jsonl' ? { ...f, export_root: '0'.repeat(64) } : f));
+    const bytes = serializeManifest({ ...manifest, files });
+    writeFileSync(join(dir, 'manifest.json'), bytes);
+    writeFileSync(join(dir, 'manifest.sig'), signManifest(bytes, keys));
+    expect((await verifySnapshot(dir, { publicKey: keys.publicKey })).ok).toBe(true);
+    const checked = await verifySnapshot(dir, { publicKey: keys.publicKey, measurements: true });
+    expect(checked.ok).toBe(false);
+    expect(checked.problems).toContain("measurements.jsonl.gz: the root over the lines differs from the manifest's export_root");
   });
 
   it('fails when a measurement inside the signed file was altered and the file re-listed', async () => {
