@@ -1,10 +1,4 @@
-// Entry point of @steppe/proto: the generated static code, with protobufjs set
-// to decode 64-bit integers as JavaScript numbers. Every int64/uint64 in the
-// schema (milliseconds since the epoch, sequence numbers, byte counts) stays
-// below 2^53, and the code is generated with --force-number to match.
-import $protobuf from 'protobufjs/minimal.js';
-
-$protobuf.util.Long = undefined;
-$protobuf.configure();
-
+// Entry point of @steppe/proto: the static code generated from
+// steppe/v1/steppe.proto. It imports protobufjs through ./runtime.js, which
+// makes 64-bit integers JavaScript numbers before any generated code runs.
 export * from './generated/steppe.js';

@@ -18,7 +18,9 @@ import {
 } from '@steppe/shared';
 import {
   type ExportFormatName,
+  type ExportOptions,
   JsonlWorkerPool,
+  type SealOptions,
   type SqliteStore,
   chunked,
   exportChunks,
@@ -35,12 +37,17 @@ import {
 // Usage:
 //   node bench/dist/bench/export/run.js [--seed 50000] [--batch 100]   (a temporary database)
 //   node bench/dist/bench/export/run.js --db /tmp/steppe-bench/bench.db --limit 100000
+//   node bench/dist/bench/export/run.js --seed 20000 --seal-rounds 7   (the collector seal's cost only)
 const { values } = parseArgs({
   options: {
     db: { type: 'string' },
     seed: { type: 'string', default: '50000' },
     batch: { type: 'string', default: '100' },
     limit: { type: 'string', default: '100000' },
+    // Only the cost of sealing: N rounds alternating unsealed, sealed and
+    // signature-per-line JSON Lines, so that a busy machine's load falls on
+    // all three alike.
+    'seal-rounds': { type: 'string' },
   },
 });
 
@@ -147,6 +154,41 @@ async function run(label: string, fn: (counter: { bytes: number }) => Promise<nu
   process.stdout.write(`${label}: ${rows} rows, median ${median(walls)} rows/s wall (${walls.map(Math.round).join(' / ')}), ${median(cpus)} rows/s of CPU, ${(bytes / rows).toFixed(0)} B/row; load ${load.map((l) => l.toFixed(1)).join(' → ')}\n`);
 }
 
+/**
+ * CPU per line of JSON Lines unsealed, sealed (pages of 256) and with a
+ * signature per line (pages of 1), in alternating rounds: medians of rows/s
+ * of CPU and the extra microseconds of CPU per line.
+ */
+async function sealCost(filter: { until?: number }, rounds: number): Promise<void> {
+  const keys = generateSigningKeyPair();
+  for (const proofs of ['compact', 'full'] as const) {
+    const variants: [string, SealOptions | undefined][] = [
+      ['unsealed', undefined],
+      ['sealed, pages of 256', { keys, createdMs: Date.now(), pageLines: 256 }],
+      ['a signature per line', { keys, createdMs: Date.now(), pageLines: 1 }],
+    ];
+    const cpu: number[][] = variants.map(() => []);
+    let bytes: number[] = variants.map(() => 0);
+    for (let r = 0; r < rounds; r += 1) {
+      for (const [i, [, seal]] of variants.entries()) {
+        const counter = { bytes: 0 };
+        const rows = newCounter();
+        const start = process.cpuUsage();
+        await pipeline(Readable.from(exportChunks(store, filter, 'jsonl', rows, { proofs, ...(seal === undefined ? {} : { seal }) })), sink(counter));
+        const used = process.cpuUsage(start);
+        cpu[i]?.push((used.user + used.system) / rows.rows);
+        bytes = bytes.map((b, k) => (k === i ? counter.bytes / rows.rows : b));
+      }
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    const base = median(cpu[0] ?? []);
+    variants.forEach(([label], i) => {
+      const us = median(cpu[i] ?? []);
+      process.stdout.write(`jsonl (${proofs} proofs), ${label}: ${(1e6 / us).toFixed(0)} rows/s of CPU, ${us.toFixed(1)} us CPU/row (${i === 0 ? 'base' : `+${(us - base).toFixed(1)} us, ${((base / us - 1) * 100).toFixed(0)} % throughput`}), ${(bytes[i] ?? 0).toFixed(0)} B/row; ${rounds} rounds, load ${(loadavg()[0] ?? 0).toFixed(1)}\n`);
+    });
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'steppe-export-bench-'));
 const store = await openSqliteStore(values.db ?? join(dir, 'bench.db'), { cacheMiB: 256 });
 try {
@@ -168,6 +210,10 @@ try {
   }
   const filter = until === Number.MAX_SAFE_INTEGER ? {} : { until };
   process.stdout.write(`database: ${total} measurements; exporting ${limit}\n`);
+  if (values['seal-rounds'] !== undefined) {
+    await sealCost(filter, Number(values['seal-rounds']));
+    process.exit(0);
+  }
   const pool1 = new JsonlWorkerPool(1);
 
   await run('store rows + exact bytes + proofs only', async () => {
@@ -179,28 +225,38 @@ try {
   // the reference path they replaced for JSON Lines (exportLines: decode,
   // steppeJson, JSON.stringify), which produces the same bytes.
   const pool = new JsonlWorkerPool(2);
-  const formats: [string, ExportFormatName, 'compact' | 'full', 'chunks' | 'lines' | 1 | 2][] = [
-    ['csv', 'csv', 'compact', 'chunks'],
-    ['jsonl (compact proofs), main thread', 'jsonl', 'compact', 'chunks'],
-    ['jsonl (compact proofs), 1 worker', 'jsonl', 'compact', 1],
-    ['jsonl (compact proofs), 2 workers', 'jsonl', 'compact', 2],
-    ['jsonl (full proofs), main thread', 'jsonl', 'full', 'chunks'],
-    ['jsonl (compact proofs), before: exportLines', 'jsonl', 'compact', 'lines'],
-    ['ooni.jsonl', 'ooni.jsonl', 'compact', 'chunks'],
+  // JSON Lines are sealed as the routes seal them (export-sealer.ts: one
+  // signature per page of 256 lines); `pageLines` 1 is the alternative of a
+  // signature per line, 0 no seal at all (what it costs: dd-006).
+  const collectorKeys = generateSigningKeyPair();
+  const seal = (pageLines: number): SealOptions => ({ keys: collectorKeys, createdMs: Date.now(), pageLines });
+  const formats: [string, ExportFormatName, 'compact' | 'full', 'chunks' | 'lines' | 1 | 2, number][] = [
+    ['csv', 'csv', 'compact', 'chunks', 0],
+    ['jsonl (compact proofs), sealed, main thread', 'jsonl', 'compact', 'chunks', 256],
+    ['jsonl (compact proofs), unsealed, main thread', 'jsonl', 'compact', 'chunks', 0],
+    ['jsonl (compact proofs), a signature per line, main thread', 'jsonl', 'compact', 'chunks', 1],
+    ['jsonl (compact proofs), sealed, 1 worker', 'jsonl', 'compact', 1, 256],
+    ['jsonl (compact proofs), sealed, 2 workers', 'jsonl', 'compact', 2, 256],
+    ['jsonl (full proofs), sealed, main thread', 'jsonl', 'full', 'chunks', 256],
+    ['jsonl (full proofs), unsealed, main thread', 'jsonl', 'full', 'chunks', 0],
+    ['jsonl (full proofs), a signature per line, main thread', 'jsonl', 'full', 'chunks', 1],
+    ['jsonl (compact proofs), sealed, before: exportLines', 'jsonl', 'compact', 'lines', 256],
+    ['ooni.jsonl', 'ooni.jsonl', 'compact', 'chunks', 0],
   ];
-  for (const [label, format, proofs, how] of formats) {
+  for (const [label, format, proofs, how, pageLines] of formats) {
     await run(label, async (counter) => {
       const rows = newCounter();
-      const chunks = how === 'lines' ? chunked(exportLines(store, filter, format, rows, { proofs }))
-        : how === 'chunks' ? exportChunks(store, filter, format, rows, { proofs })
-          : exportChunksParallel(store, filter, format, how === 1 ? pool1 : pool, rows, { proofs });
+      const options: ExportOptions = { proofs, ...(pageLines === 0 ? {} : { seal: seal(pageLines) }) };
+      const chunks = how === 'lines' ? chunked(exportLines(store, filter, format, rows, options))
+        : how === 'chunks' ? exportChunks(store, filter, format, rows, options)
+          : exportChunksParallel(store, filter, format, how === 1 ? pool1 : pool, rows, options);
       await pipeline(Readable.from(chunks), sink(counter));
       return rows.rows;
     });
   }
   await run('jsonl (compact proofs), gzip, main thread', async (counter) => {
     const rows = newCounter();
-    await pipeline(Readable.from(exportChunks(store, filter, 'jsonl', rows)), createGzip(), sink(counter));
+    await pipeline(Readable.from(exportChunks(store, filter, 'jsonl', rows, { seal: seal(256) })), createGzip(), sink(counter));
     return rows.rows;
   });
   await pool.close();

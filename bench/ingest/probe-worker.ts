@@ -54,7 +54,7 @@ await Promise.all(Array.from({ length: probes }, (_, i) => new Promise<void>((re
       return;
     }
     if (f.body === 'ack') {
-      const seq = Number(f.ack?.sequence ?? 0);
+      const seq = f.ack?.sequence ?? 0;
       const t = s.sent.get(seq);
       s.sent.delete(seq);
       if (measuring && t !== undefined) {

@@ -39,7 +39,7 @@ export class RawSqlite {
       for (const { b, m, bytes } of items) {
         const d = m.decoded;
         const a = d.analysis;
-        this.#insert.run(asBuffer(m.id), Number(d.startTimeMs), b.receivedMs, 1, b.network.asn, b.network.cc, b.network.networkName, d.domain, d.input,
+        this.#insert.run(asBuffer(m.id), d.startTimeMs, b.receivedMs, 1, b.network.asn, b.network.cc, b.network.networkName, d.domain, d.input,
           d.categoryCode, d.testName, d.testVersion, a?.verdict ?? '', a?.blockingType ?? '', a?.anomaly ? 1 : 0, a?.confirmed ? 1 : 0,
           a?.failure ? a.failure : null, asBuffer(bytes));
       }

@@ -4615,5 +4615,500 @@ export namespace steppe {
               ({ body?: undefined; hello?: null; welcome?: null; batch?: null; ack?: null; error?: null; ping?: null; pong?: null }|{ body?: "hello"; hello: steppe.v1.ProbeHello.$Shape; welcome?: null; batch?: null; ack?: null; error?: null; ping?: null; pong?: null }|{ body?: "welcome"; hello?: null; welcome: steppe.v1.Welcome.$Shape; batch?: null; ack?: null; error?: null; ping?: null; pong?: null }|{ body?: "batch"; hello?: null; welcome?: null; batch: steppe.v1.MeasurementBatch.$Shape; ack?: null; error?: null; ping?: null; pong?: null }|{ body?: "ack"; hello?: null; welcome?: null; batch?: null; ack: steppe.v1.Ack.$Shape; error?: null; ping?: null; pong?: null }|{ body?: "error"; hello?: null; welcome?: null; batch?: null; ack?: null; error: steppe.v1.Error.$Shape; ping?: null; pong?: null }|{ body?: "ping"; hello?: null; welcome?: null; batch?: null; ack?: null; error?: null; ping: steppe.v1.Ping.$Shape; pong?: null }|{ body?: "pong"; hello?: null; welcome?: null; batch?: null; ack?: null; error?: null; ping?: null; pong: steppe.v1.Pong.$Shape })
             );
         }
+
+        /**
+         * Properties of an OoniVerdict.
+         * @deprecated Use steppe.v1.OoniVerdict.$Properties instead.
+         */
+        interface IOoniVerdict extends steppe.v1.OoniVerdict.$Properties {
+        }
+
+        /** Represents an OoniVerdict. */
+        class OoniVerdict {
+
+            /**
+             * Constructs a new OoniVerdict.
+             * @param [p] Properties to set
+             */
+            constructor(p?: steppe.v1.OoniVerdict.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** OoniVerdict blocking. */
+            blocking?: (string|null);
+
+            /** OoniVerdict accessible. */
+            accessible?: (boolean|null);
+
+            /**
+             * Creates a new OoniVerdict instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OoniVerdict instance
+             */
+            static create(properties: steppe.v1.OoniVerdict.$Shape): steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape;
+            static create(properties?: steppe.v1.OoniVerdict.$Properties): steppe.v1.OoniVerdict;
+
+            /**
+             * Encodes the specified OoniVerdict message. Does not implicitly {@link steppe.v1.OoniVerdict.verify|verify} messages.
+             * @param m OoniVerdict message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            static encode(m: steppe.v1.OoniVerdict.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified OoniVerdict message, length delimited. Does not implicitly {@link steppe.v1.OoniVerdict.verify|verify} messages.
+             * @param message OoniVerdict message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encodeDelimited(message: steppe.v1.OoniVerdict.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OoniVerdict message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns {steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape} OoniVerdict
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape;
+
+            /**
+             * Decodes an OoniVerdict message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns {steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape} OoniVerdict
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): steppe.v1.OoniVerdict & steppe.v1.OoniVerdict.$Shape;
+
+            /**
+             * Verifies an OoniVerdict message.
+             * @param m Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(m: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OoniVerdict message from a plain object. Also converts values to their respective internal types.
+             * @param d Plain object
+             * @returns OoniVerdict
+             */
+            static fromObject(d: { [k: string]: any }): steppe.v1.OoniVerdict;
+
+            /**
+             * Creates a plain object from an OoniVerdict message. Also converts values to other types if specified.
+             * @param m OoniVerdict
+             * @param [o] Conversion options
+             * @returns Plain object
+             */
+            static toObject(m: steppe.v1.OoniVerdict, o?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OoniVerdict to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for OoniVerdict
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace OoniVerdict {
+
+            /** Properties of an OoniVerdict. */
+            interface $Properties {
+
+                /** OoniVerdict blocking */
+                blocking?: (string|null);
+
+                /** OoniVerdict accessible */
+                accessible?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an OoniVerdict. */
+            type $Shape = steppe.v1.OoniVerdict.$Properties;
+        }
+
+        /**
+         * Properties of a CollectorRecord.
+         * @deprecated Use steppe.v1.CollectorRecord.$Properties instead.
+         */
+        interface ICollectorRecord extends steppe.v1.CollectorRecord.$Properties {
+        }
+
+        /** Represents a CollectorRecord. */
+        class CollectorRecord {
+
+            /**
+             * Constructs a new CollectorRecord.
+             * @param [p] Properties to set
+             */
+            constructor(p?: steppe.v1.CollectorRecord.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** CollectorRecord measurementId. */
+            measurementId: Uint8Array;
+
+            /** CollectorRecord measurementSha256. */
+            measurementSha256: Uint8Array;
+
+            /** CollectorRecord probeAsn. */
+            probeAsn: number;
+
+            /** CollectorRecord probeCc. */
+            probeCc: string;
+
+            /** CollectorRecord probeNetworkName. */
+            probeNetworkName: string;
+
+            /** CollectorRecord verdict. */
+            verdict: string;
+
+            /** CollectorRecord blockingType. */
+            blockingType: string;
+
+            /** CollectorRecord anomaly. */
+            anomaly: boolean;
+
+            /** CollectorRecord confirmed. */
+            confirmed: boolean;
+
+            /** CollectorRecord failure. */
+            failure?: (string|null);
+
+            /** CollectorRecord fingerprintId. */
+            fingerprintId?: (string|null);
+
+            /** CollectorRecord source. */
+            source: string;
+
+            /** CollectorRecord receivedTimeMs. */
+            receivedTimeMs: number;
+
+            /** CollectorRecord reportId. */
+            reportId?: (string|null);
+
+            /** CollectorRecord ooni. */
+            ooni?: (steppe.v1.OoniVerdict.$Properties|null);
+
+            /**
+             * Creates a new CollectorRecord instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns CollectorRecord instance
+             */
+            static create(properties: steppe.v1.CollectorRecord.$Shape): steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape;
+            static create(properties?: steppe.v1.CollectorRecord.$Properties): steppe.v1.CollectorRecord;
+
+            /**
+             * Encodes the specified CollectorRecord message. Does not implicitly {@link steppe.v1.CollectorRecord.verify|verify} messages.
+             * @param m CollectorRecord message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            static encode(m: steppe.v1.CollectorRecord.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified CollectorRecord message, length delimited. Does not implicitly {@link steppe.v1.CollectorRecord.verify|verify} messages.
+             * @param message CollectorRecord message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encodeDelimited(message: steppe.v1.CollectorRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a CollectorRecord message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns {steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape} CollectorRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape;
+
+            /**
+             * Decodes a CollectorRecord message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns {steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape} CollectorRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): steppe.v1.CollectorRecord & steppe.v1.CollectorRecord.$Shape;
+
+            /**
+             * Verifies a CollectorRecord message.
+             * @param m Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(m: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a CollectorRecord message from a plain object. Also converts values to their respective internal types.
+             * @param d Plain object
+             * @returns CollectorRecord
+             */
+            static fromObject(d: { [k: string]: any }): steppe.v1.CollectorRecord;
+
+            /**
+             * Creates a plain object from a CollectorRecord message. Also converts values to other types if specified.
+             * @param m CollectorRecord
+             * @param [o] Conversion options
+             * @returns Plain object
+             */
+            static toObject(m: steppe.v1.CollectorRecord, o?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this CollectorRecord to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for CollectorRecord
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace CollectorRecord {
+
+            /** Properties of a CollectorRecord. */
+            interface $Properties {
+
+                /** CollectorRecord measurementId */
+                measurementId?: (Uint8Array|null);
+
+                /** CollectorRecord measurementSha256 */
+                measurementSha256?: (Uint8Array|null);
+
+                /** CollectorRecord probeAsn */
+                probeAsn?: (number|null);
+
+                /** CollectorRecord probeCc */
+                probeCc?: (string|null);
+
+                /** CollectorRecord probeNetworkName */
+                probeNetworkName?: (string|null);
+
+                /** CollectorRecord verdict */
+                verdict?: (string|null);
+
+                /** CollectorRecord blockingType */
+                blockingType?: (string|null);
+
+                /** CollectorRecord anomaly */
+                anomaly?: (boolean|null);
+
+                /** CollectorRecord confirmed */
+                confirmed?: (boolean|null);
+
+                /** CollectorRecord failure */
+                failure?: (string|null);
+
+                /** CollectorRecord fingerprintId */
+                fingerprintId?: (string|null);
+
+                /** CollectorRecord source */
+                source?: (string|null);
+
+                /** CollectorRecord receivedTimeMs */
+                receivedTimeMs?: (number|null);
+
+                /** CollectorRecord reportId */
+                reportId?: (string|null);
+
+                /** CollectorRecord ooni */
+                ooni?: (steppe.v1.OoniVerdict.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a CollectorRecord. */
+            type $Shape = steppe.v1.CollectorRecord.$Properties;
+        }
+
+        /**
+         * Properties of an ExportSeal.
+         * @deprecated Use steppe.v1.ExportSeal.$Properties instead.
+         */
+        interface IExportSeal extends steppe.v1.ExportSeal.$Properties {
+        }
+
+        /** Represents an ExportSeal. */
+        class ExportSeal {
+
+            /**
+             * Constructs a new ExportSeal.
+             * @param [p] Properties to set
+             */
+            constructor(p?: steppe.v1.ExportSeal.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ExportSeal exportId. */
+            exportId: Uint8Array;
+
+            /** ExportSeal page. */
+            page: number;
+
+            /** ExportSeal firstLine. */
+            firstLine: number;
+
+            /** ExportSeal lineCount. */
+            lineCount: number;
+
+            /** ExportSeal pageRoot. */
+            pageRoot: Uint8Array;
+
+            /** ExportSeal createdMs. */
+            createdMs: number;
+
+            /** ExportSeal last. */
+            last: boolean;
+
+            /** ExportSeal rowCount. */
+            rowCount: number;
+
+            /** ExportSeal exportRoot. */
+            exportRoot: Uint8Array;
+
+            /** ExportSeal query. */
+            query: string;
+
+            /**
+             * Creates a new ExportSeal instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ExportSeal instance
+             */
+            static create(properties: steppe.v1.ExportSeal.$Shape): steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape;
+            static create(properties?: steppe.v1.ExportSeal.$Properties): steppe.v1.ExportSeal;
+
+            /**
+             * Encodes the specified ExportSeal message. Does not implicitly {@link steppe.v1.ExportSeal.verify|verify} messages.
+             * @param m ExportSeal message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            static encode(m: steppe.v1.ExportSeal.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Encodes the specified ExportSeal message, length delimited. Does not implicitly {@link steppe.v1.ExportSeal.verify|verify} messages.
+             * @param message ExportSeal message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encodeDelimited(message: steppe.v1.ExportSeal.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an ExportSeal message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns {steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape} ExportSeal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(r: ($protobuf.Reader|Uint8Array), l?: number): steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape;
+
+            /**
+             * Decodes an ExportSeal message from the specified reader or buffer, length delimited.
+             * @param reader Reader or buffer to decode from
+             * @returns {steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape} ExportSeal
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): steppe.v1.ExportSeal & steppe.v1.ExportSeal.$Shape;
+
+            /**
+             * Verifies an ExportSeal message.
+             * @param m Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            static verify(m: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an ExportSeal message from a plain object. Also converts values to their respective internal types.
+             * @param d Plain object
+             * @returns ExportSeal
+             */
+            static fromObject(d: { [k: string]: any }): steppe.v1.ExportSeal;
+
+            /**
+             * Creates a plain object from an ExportSeal message. Also converts values to other types if specified.
+             * @param m ExportSeal
+             * @param [o] Conversion options
+             * @returns Plain object
+             */
+            static toObject(m: steppe.v1.ExportSeal, o?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ExportSeal to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for ExportSeal
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ExportSeal {
+
+            /** Properties of an ExportSeal. */
+            interface $Properties {
+
+                /** ExportSeal exportId */
+                exportId?: (Uint8Array|null);
+
+                /** ExportSeal page */
+                page?: (number|null);
+
+                /** ExportSeal firstLine */
+                firstLine?: (number|null);
+
+                /** ExportSeal lineCount */
+                lineCount?: (number|null);
+
+                /** ExportSeal pageRoot */
+                pageRoot?: (Uint8Array|null);
+
+                /** ExportSeal createdMs */
+                createdMs?: (number|null);
+
+                /** ExportSeal last */
+                last?: (boolean|null);
+
+                /** ExportSeal rowCount */
+                rowCount?: (number|null);
+
+                /** ExportSeal exportRoot */
+                exportRoot?: (Uint8Array|null);
+
+                /** ExportSeal query */
+                query?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an ExportSeal. */
+            type $Shape = steppe.v1.ExportSeal.$Properties;
+        }
     }
 }

@@ -30,15 +30,18 @@ function generate(dir) {
     '-t', 'static-module',
     '-w', 'esm',
     '--force-number',
-    '--dependency', 'protobufjs/minimal.js',
+    // The generated code imports protobufjs through proto/runtime.js, which
+    // sets 64-bit integers to decode as numbers before this code evaluates.
+    '--dependency', '../runtime.js',
     '--no-beautify',
     '-o', js,
     ...sources,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  // pbjs's esm wrapper emits `import * as $protobuf`, but protobufjs is CommonJS
-  // without an exports map: only the default import carries Reader/Writer/util.
+  // runtime.js hands on protobufjs (CommonJS) as its default export, the one
+  // that carries Reader/Writer/util: the generated code must import that.
   let code = readFileSync(js, 'utf8');
-  code = code.replace(/import \* as \$protobuf from "protobufjs\/minimal\.js";/, 'import $protobuf from "protobufjs/minimal.js";');
+  code = code.replace('import * as $protobuf from "../runtime.js";', 'import $protobuf from "../runtime.js";');
+  if (!code.includes('import $protobuf from "../runtime.js";')) throw new Error('pbjs output does not import $protobuf from ../runtime.js');
   writeFileSync(js, HEADER + code);
   execFileSync(process.execPath, [pbts, '-o', dts, js], { stdio: ['ignore', 'ignore', 'inherit'] });
   // With --force-number no field is a Long, and `import = require` is not

@@ -1,5 +1,4 @@
 import { steppe } from '@steppe/proto';
-import * as crypto from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { DecodeError, SignatureError, type ErrorCode } from './errors.js';
 import { isFailure } from './failures.js';
@@ -148,14 +147,9 @@ function failureStrings(m: Measurement): string[] {
   return out;
 }
 
-// crypto.hash (Node >= 20.12) digests in one call, without a Hash object:
 // sealBatch and openBatch hash every measurement's bytes (kilobytes each),
-// the costliest step of verifying a batch after decoding.
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
-
-function measurementDigest(bytes: Uint8Array): Uint8Array {
-  return oneShotHash !== undefined ? oneShotHash('sha256', bytes, 'buffer') : sha256(bytes);
-}
+// the costliest step of verifying a batch after decoding: sha256 is one-shot.
+const measurementDigest = sha256;
 
 /** What a probe needs to seal a batch. */
 export interface SealBatchInput {

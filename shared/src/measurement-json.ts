@@ -75,7 +75,9 @@ function convert(value: unknown, key: string): Json {
  * API and the JSONL export alike: snake_case field names as in the .proto,
  * every field present (defaults included), `id` as a UUID string, digests in
  * hex, certificates in PEM, other bytes in base64. The verdict fields are
- * also hoisted to the top level for convenience.
+ * also hoisted to the top level for convenience, and `start_time` gives
+ * `start_time_ms` in ISO 8601 (null when it is absent, i.e. 0: a missing
+ * time is never shown as a date).
  */
 export function measurementToJson(m: Measurement): MeasurementJson {
   const object = steppe.v1.Measurement.toObject(m, {
@@ -93,6 +95,6 @@ export function measurementToJson(m: Measurement): MeasurementJson {
   json['anomaly'] = a?.anomaly ?? false;
   json['confirmed'] = a?.confirmed ?? false;
   json['failure'] = a?.failure ? a.failure : null;
-  json['start_time'] = new Date(m.startTimeMs).toISOString();
+  json['start_time'] = m.startTimeMs === 0 ? null : new Date(m.startTimeMs).toISOString();
   return json;
 }

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError } from './errors.js';
 
@@ -96,7 +97,11 @@ export function keyFingerprint(raw: Uint8Array): string {
   return `SHA256:${createHash('sha256').update(raw).digest('base64').replace(/=+$/, '')}`;
 }
 
+// crypto.hash (Node >= 20.12) digests in one call, without a Hash object:
+// several times cheaper for the many small inputs of batches and export seals.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
 /** SHA-256 of bytes. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return new Uint8Array(oneShotHash !== undefined ? oneShotHash('sha256', data, 'buffer') : createHash('sha256').update(data).digest());
 }

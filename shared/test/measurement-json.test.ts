@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMeasurement, encodeMeasurement, measurementToJson, newId, idToString } from '../src/index.js';
+import { decodeMeasurement, encodeMeasurement, measurementToJson, newId, idToString, wire } from '../src/index.js';
 
 function selfSignedDer(): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'steppe-json-'));
@@ -44,5 +44,12 @@ describe('measurementToJson', () => {
     // Defaults are present, so consumers can rely on every key.
     expect(json).toHaveProperty('probe_asn', 0);
     expect(json).toHaveProperty('category_code', '');
+  });
+
+  it('gives 0 and null, never a date, for a measurement without a start time', () => {
+    const json = measurementToJson(wire.Measurement.decode(wire.Measurement.encode({ id: newId(Date.UTC(2020, 11, 6)), probeId: 'p1' }).finish()));
+    expect(json['start_time_ms']).toBe(0);
+    expect(json['start_time']).toBeNull();
+    expect(JSON.stringify(json)).not.toMatch(/2000-01-01|1970-01-01/);
   });
 });

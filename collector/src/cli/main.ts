@@ -8,7 +8,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   up: { summary: 'Serve with an embedded database and one local probe (npm start)', load: async () => (await import('./commands/up.js')).upCommand },
   'import-ooni': { summary: 'Import OONI web_connectivity measurements (JSONL[.gz])', load: async () => (await import('./commands/import-ooni.js')).importOoniCommand },
   snapshot: { summary: 'Write a signed dataset snapshot for a query', load: async () => (await import('./commands/snapshot.js')).snapshotCommand },
-  verify: { summary: 'Verify a downloaded dataset snapshot', load: async () => (await import('./commands/verify.js')).verifyCommand },
+  verify: { summary: 'Verify a downloaded dataset: snapshot or JSON Lines export', load: async () => (await import('./commands/verify.js')).verifyCommand },
 };
 
 /** Run the `steppe-collector` CLI; resolves to the exit status. */

@@ -3,6 +3,7 @@ import { csvHeader, csvRow } from './csv.js';
 import { type ExportSource, decodeStored, exportRows } from './export-row.js';
 import { ooniJsonLine } from './ooni-jsonl.js';
 import { ByteWriter } from './byte-writer.js';
+import { ExportSealer, type SealOptions } from './export-sealer.js';
 import { PageBuilder } from './jsonl-page.js';
 import type { JsonlWorkerPool } from './jsonl-pool.js';
 import { SteppeLineWriter } from './steppe-line-writer.js';
@@ -48,6 +49,14 @@ export type RecordSource = ExportSource & {
   iterateRecords?(filter: MeasurementFilter, options?: IterateOptions): AsyncIterable<MeasurementRecord> | Iterable<MeasurementRecord>;
 };
 
+/** Options of the exporters. */
+export interface ExportOptions {
+  /** How the probe's proofs are written in JSON Lines (default compact). */
+  readonly proofs?: ProofMode;
+  /** Seal JSON Lines with the collector's key (export-sealer.ts); without it `collector_proof` is null. */
+  readonly seal?: SealOptions;
+}
+
 /** Counts kept while lines are produced. */
 export interface ExportCounter {
   rows: number;
@@ -75,7 +84,7 @@ export async function* exportLines(
   filter: MeasurementFilter,
   format: ExportFormatName,
   counter: ExportCounter = newCounter(),
-  options: { readonly proofs?: ProofMode } = {},
+  options: ExportOptions = {},
 ): AsyncGenerator<string, void, undefined> {
   switch (format) {
     case 'csv': {
@@ -89,10 +98,12 @@ export async function* exportLines(
     }
     case 'jsonl': {
       const proofs = new ProofWriter(options.proofs ?? 'compact');
+      const sealer = new ExportSealer(proofs.mode, options.seal);
       for await (const row of exportRows(source, filter, true)) {
         count(counter, row.startMs);
-        yield steppeJsonLine(row, decodeStored(row), proofs);
+        for (const s of sealer.add(row)) yield steppeJsonLine(s.row, decodeStored(s.row), proofs, s.collectorProof);
       }
+      for (const s of sealer.finish()) yield steppeJsonLine(s.row, decodeStored(s.row), proofs, s.collectorProof);
       return;
     }
     case 'ooni.jsonl':
@@ -123,14 +134,23 @@ export async function* exportChunks(
   filter: MeasurementFilter,
   format: ExportFormatName,
   counter: ExportCounter = newCounter(),
-  options: { readonly proofs?: ProofMode } = {},
+  options: ExportOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   const out = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
   if (format === 'jsonl') {
-    const writer = new SteppeLineWriter(new ProofWriter(options.proofs ?? 'compact'));
+    const mode = options.proofs ?? 'compact';
+    const writer = new SteppeLineWriter(new ProofWriter(mode));
+    const sealer = new ExportSealer(mode, options.seal);
+    // A sealed page comes out whole (256 lines): chunks are cut between its lines.
     for await (const row of exportRows(source, filter, true)) {
       count(counter, row.startMs);
-      writer.write(out, row);
+      for (const s of sealer.add(row)) {
+        writer.write(out, s.row, s.collectorProof);
+        if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
+      }
+    }
+    for (const s of sealer.finish()) {
+      writer.write(out, s.row, s.collectorProof);
       if (out.pos >= EXPORT_CHUNK_BYTES) yield out.take();
     }
   } else {
@@ -162,13 +182,15 @@ export async function* exportChunksParallel(
   format: ExportFormatName,
   pool: JsonlWorkerPool,
   counter: ExportCounter = newCounter(),
-  options: { readonly proofs?: ProofMode } = {},
+  options: ExportOptions = {},
 ): AsyncGenerator<Buffer, void, undefined> {
   if (format !== 'jsonl' || !pool.available) {
     yield* exportChunks(source, filter, format, counter, options);
     return;
   }
-  const pages = new PageBuilder(options.proofs ?? 'compact');
+  const mode = options.proofs ?? 'compact';
+  const pages = new PageBuilder(mode);
+  const sealer = new ExportSealer(mode, options.seal);
   const inFlight: Promise<Buffer>[] = [];
   const send = (): void => {
     const done = pool.run(pages.take());
@@ -177,7 +199,7 @@ export async function* exportChunksParallel(
   };
   for await (const row of exportRows(source, filter, true)) {
     count(counter, row.startMs);
-    pages.add(row);
+    for (const s of sealer.add(row)) pages.add(s.row, s.collectorProof);
     if (pages.rows >= PAGE_ROWS || pages.bytes >= PAGE_BYTES) {
       send();
       while (inFlight.length >= IN_FLIGHT_PER_WORKER * pool.size) {
@@ -186,6 +208,7 @@ export async function* exportChunksParallel(
       }
     }
   }
+  for (const s of sealer.finish()) pages.add(s.row, s.collectorProof);
   if (pages.rows > 0) send();
   for (let first = inFlight.shift(); first !== undefined; first = inFlight.shift()) yield await first;
 }

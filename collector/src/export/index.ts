@@ -1,5 +1,5 @@
 // Dataset exports for researchers: streamed JSON Lines (Steppe's schema, with
-// proofs), CSV of the queryable columns, OONI data-format JSON Lines, and
+// the probes' proofs and the collector's seals), CSV of the queryable columns, OONI data-format JSON Lines, and
 // signed snapshots. docs/data-format.md describes every format.
 export { COLLECTOR_KEY_FILE, type CollectorKey, collectorKeyDocument, loadOrCreateCollectorKey, parsePublicKeyArgument } from './collector-key.js';
 export { CSV_COLUMNS, CSV_COLUMNS_VERSION, type CsvColumn, csvField, csvHeader, csvRow } from './csv.js';
@@ -13,6 +13,7 @@ export {
   type ExportCounter,
   type ExportFormat,
   type ExportFormatName,
+  type ExportOptions,
   type RecordSource,
   chunked,
   exportChunks,
@@ -52,5 +53,9 @@ export { type MessagePlan, UnsupportedSchemaError, measurementJsonPlan } from '.
 export { type TranscodedFacts, type TranscoderOptions, MeasurementTranscoder } from './measurement-transcoder.js';
 export { SteppeLineWriter } from './steppe-line-writer.js';
 export { JsonlWorkerPool } from './jsonl-pool.js';
-export { type ProofFailure, type ProofVerification, verifyJsonlProofs } from './verify-proofs.js';
+export { CARRIER_FIELDS, type JsonlVerifyOptions, PROBE_FIELD_KEYS, type ProofFailure, type ProofVerification, verifyJsonlProofs } from './verify-proofs.js';
+export { COLLECTOR_COLUMN_KEYS, type CollectorRecord, columnsOfRecord, encodeCollectorRecord, recordJson } from './collector-record.js';
+export { type ExportSeal, ExportSealer, SEAL_CONTEXT, SEAL_PAGE_LINES, type SealOptions, type SealedRow, sealSigningBytes, verifySealSignature } from './export-sealer.js';
+export { MerkleAccumulator, auditPaths, leafHash, merkleRoot, nodeHash, rootFromAuditPath } from './merkle-tree.js';
+export { type ExpectedSeal, type SealCheckOptions, SealChecker, type SealSummary } from './verify-seals.js';
 export { type FileCheck, type SnapshotVerification, type VerifyOptions, verifySnapshot } from './verify-snapshot.js';

@@ -33,6 +33,8 @@ export interface JsonlPage {
    */
   readonly batchBytes: Uint8Array;
   readonly batchEnds: Int32Array;
+  /** Each row's `collector_proof` JSON text (ExportSealer), null when the export is not sealed. */
+  readonly collectorProofs: readonly (string | null)[];
 }
 
 const NUMBERS = 6;
@@ -79,6 +81,7 @@ export class PageBuilder {
   #stringIndex = new Map<string, number>();
   #batches: BatchSlot[] = [];
   #batchIndex = new Map<MeasurementProof, number>();
+  #collectorProofs: (string | null)[] = [];
   bytes = 0;
 
   constructor(mode: ProofMode) {
@@ -100,7 +103,8 @@ export class PageBuilder {
     return i;
   }
 
-  add(row: ProvenRow): void {
+  add(row: ProvenRow, collectorProof?: string): void {
+    this.#collectorProofs.push(collectorProof ?? null);
     let batch = -1;
     let flags = (row.anomaly ? F_ANOMALY : 0) | (row.confirmed ? F_CONFIRMED : 0) | (row.ooni === null ? 0 : F_OONI);
     const p = row.proof;
@@ -182,7 +186,9 @@ export class PageBuilder {
       sequences: Float64Array.from(this.#batches, (b) => b.proof.sequence),
       batchBytes,
       batchEnds,
+      collectorProofs: this.#collectorProofs,
     };
+    this.#collectorProofs = [];
     this.#raws = [];
     this.#ids = [];
     this.#numbers = [];
@@ -268,7 +274,7 @@ export class PageWriter {
         raw: page.raw.subarray(start, end),
         proof: batch >= 0 ? (proofs[batch] ?? null) : null,
       };
-      this.#writer.write(out, row);
+      this.#writer.write(out, row, page.collectorProofs[i] ?? undefined);
       start = end;
     }
     return out.take();

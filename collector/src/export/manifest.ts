@@ -7,8 +7,10 @@ export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 /** Value of the manifest's `format` field. */
 export const MANIFEST_FORMAT = 'steppe-snapshot';
-/** Version of the manifest layout. */
-export const MANIFEST_VERSION = 1;
+/** Version of the manifest layout (2: the JSON Lines file's seal, `export_id` and `export_root`). */
+export const MANIFEST_VERSION = 2;
+/** Manifest versions `verify` reads. */
+export const MANIFEST_VERSIONS_READ: readonly number[] = [1, 2];
 
 /** One file of a snapshot, as the manifest lists it. */
 export interface ManifestFile {
@@ -22,6 +24,14 @@ export interface ManifestFile {
   readonly bytes: number;
   /** Lowercase hex SHA-256 of the file's bytes as written. */
   readonly sha256: string;
+  /**
+   * JSON Lines only (manifest version 2): the id of the export the
+   * collector sealed its lines as (hex), and the RFC 9162 Merkle root over
+   * their CollectorRecords (hex; null when the file has no line). The last
+   * line's seal gives the same values, signed.
+   */
+  readonly export_id?: string;
+  readonly export_root?: string | null;
 }
 
 /** The signed description of a dataset snapshot (docs/data-format.md). */

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { derToPem, idToString, toJsonValue, wire } from '@steppe/shared';
+import { derToPem, idToString, toJsonValue } from '@steppe/shared';
 import { ByteWriter, jsonStringBytes } from './byte-writer.js';
 import { BYTES_FORM, FIELD_KIND, type FieldPlan, type MessagePlan } from './json-plan.js';
 
@@ -391,7 +391,7 @@ export class MeasurementTranscoder {
       return false;
     }
     const f = this.facts;
-    const start = startTimeIso(f.startTimeMs, this.#times);
+    const start = startTimeJson(f.startTimeMs, this.#times);
     if (start === undefined) {
       out.pos = mark;
       return false;
@@ -404,9 +404,9 @@ export class MeasurementTranscoder {
     out.bytes(f.confirmed ? TRUE : FALSE);
     out.ascii(',"failure":');
     out.bytes(f.failure === '' ? NULL : jsonStringBytes(f.failure));
-    out.ascii(',"start_time":"');
+    out.ascii(',"start_time":');
     out.ascii(start);
-    out.ascii('"}');
+    out.ascii('}');
     return true;
   }
 
@@ -812,14 +812,12 @@ export class IsoTimes {
 }
 
 /**
- * `start_time` as measurementToJson writes it: `new Date(m.startTimeMs)`. A
- * zero or absent start_time_ms leaves the decoded message with the generated
- * prototype's default, which protobufjs makes a Long when the `long` package
- * is installed — and `new Date(Long(0))` parses "0" as the year 2000. Kept
- * as it is so that exports do not change; undefined where Date throws.
+ * `start_time` as measurementToJson writes it: null for an absent (0)
+ * `start_time_ms`, else `new Date(ms).toISOString()` as JSON text;
+ * undefined where Date throws (the reference path then raises the error).
  */
-export function startTimeIso(ms: number, times?: IsoTimes): string | undefined {
-  if (ms !== 0) return times === undefined ? isoTime(ms) : times.iso(ms);
-  const d = new Date(wire.Measurement.prototype.startTimeMs);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+export function startTimeJson(ms: number, times?: IsoTimes): string | undefined {
+  if (ms === 0) return 'null';
+  const iso = times === undefined ? isoTime(ms) : times.iso(ms);
+  return iso === undefined ? undefined : `"${iso}"`;
 }

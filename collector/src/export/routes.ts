@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
@@ -68,7 +69,8 @@ function pinned(query: ExportQuery, nowMs: number): ExportQuery {
  * - `GET /api/v1/exports/measurements.jsonl|.csv|.ooni.jsonl`: streamed
  *   exports with the filters of `GET /api/v1/measurements`; `gzip=true` gives
  *   a .gz file, `Accept-Encoding: gzip` a gzip-encoded response; JSON Lines
- *   take `proofs=compact` (default) or `proofs=full`;
+ *   take `proofs=compact` (default) or `proofs=full` and are sealed with the
+ *   collector's key (`X-Steppe-Export-Id` names the export);
  * - `POST /api/v1/snapshots` (filters in the query string): write a signed
  *   snapshot; `GET /api/v1/snapshots` lists them; `GET
  *   /api/v1/snapshots/{id}` describes one; `GET
@@ -95,6 +97,8 @@ export function registerExportRoutes(router: Router, deps: ExportRouteDeps): voi
       throw new HttpError(429, 'STEPPE_ERR_RATE_LIMITED', `${maxExports} exports are already running; retry later`);
     }
     const spec = EXPORT_FORMATS[format];
+    // JSON Lines are sealed with the collector's key (export-sealer.ts); the id names this export.
+    const exportId = randomBytes(16);
     const gzipFile = gzipParam === 'true';
     const gzipEncoding = !gzipFile && wantsGzipEncoding(ctx.req);
     const headers: Record<string, string> = {
@@ -104,6 +108,7 @@ export function registerExportRoutes(router: Router, deps: ExportRouteDeps): voi
       vary: 'Accept-Encoding',
       'x-steppe-received-before': query.canonical.received_before ?? '',
     };
+    if (format === 'jsonl') headers['x-steppe-export-id'] = exportId.toString('hex');
     if (gzipEncoding) headers['content-encoding'] = 'gzip';
     ctx.res.writeHead(200, headers);
     if (ctx.req.method === 'HEAD') {
@@ -114,7 +119,7 @@ export function registerExportRoutes(router: Router, deps: ExportRouteDeps): voi
     try {
       // Readable.from pulls the next chunk only when the socket has room:
       // the store is read page by page at the client's pace.
-      const options = { proofs: proofsParam as ProofMode };
+      const options = { proofs: proofsParam as ProofMode, seal: { keys: deps.collectorKey, createdMs: deps.clock.now(), query: query.canonical, exportId } };
       const chunks = pool === undefined ? exportChunks(deps.store, query.filter, format, undefined, options) : exportChunksParallel(deps.store, query.filter, format, pool, undefined, options);
       const body = Readable.from(chunks);
       // Level 1: JSON Lines carry base64 and PEM that barely compress, so

@@ -7,6 +7,7 @@ import { OONI_DATA_FORMAT_VERSION } from '../ooni/to-ooni.js';
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../version.js';
 import { CSV_COLUMNS_VERSION, csvHeader, csvRow } from './csv.js';
 import { decodeStored, exportRows } from './export-row.js';
+import { ExportSealer } from './export-sealer.js';
 import { FileSink } from './file-sink.js';
 import { ByteWriter } from './byte-writer.js';
 import { EXPORT_CHUNK_BYTES, EXPORT_FORMATS, type ExportFormatName, type RecordSource } from './formats.js';
@@ -103,6 +104,7 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
   let last: number | null = null;
   try {
     const jsonl = new SteppeLineWriter(new ProofWriter('compact'));
+    const sealer = new ExportSealer('compact', { keys: options.keys, createdMs, query: canonical });
     const jsonlBytes = new ByteWriter(2 * EXPORT_CHUNK_BYTES);
     await sinks.csv.write(csvHeader());
     for await (const row of exportRows(options.source, filter, true)) {
@@ -112,8 +114,10 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
         // answer its probes and other clients between pages of a long snapshot.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      jsonl.write(jsonlBytes, row);
-      if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+      for (const sealed of sealer.add(row)) {
+        jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
+        if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+      }
       const b = sinks.csv.write(csvRow(row));
       if (b !== undefined) await b;
       const c = sinks['ooni.jsonl'].write(ooniJsonLine(row, decodeStored(row)));
@@ -124,11 +128,16 @@ export async function writeSnapshot(options: SnapshotOptions): Promise<SnapshotR
       if (first === null || row.startMs < first) first = row.startMs;
       if (last === null || row.startMs > last) last = row.startMs;
     }
+    for (const sealed of sealer.finish()) {
+      jsonl.write(jsonlBytes, sealed.row, sealed.collectorProof);
+      if (jsonlBytes.pos >= EXPORT_CHUNK_BYTES) await sinks.jsonl.writeBytes(jsonlBytes.take());
+    }
     await sinks.jsonl.writeBytes(jsonlBytes.take());
     const files: ManifestFile[] = [];
     for (const format of order) {
       const { bytes, sha256 } = await sinks[format].finish();
-      files.push({ name: names[format], format, compression: gzip ? 'gzip' : 'none', rows, bytes, sha256 });
+      const seal = format === 'jsonl' ? { export_id: Buffer.from(sealer.exportId).toString('hex'), export_root: sealer.exportRoot?.toString('hex') ?? null } : {};
+      files.push({ name: names[format], format, compression: gzip ? 'gzip' : 'none', rows, bytes, sha256, ...seal });
     }
     const manifest: SnapshotManifest = {
       format: MANIFEST_FORMAT,

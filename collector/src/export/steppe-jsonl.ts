@@ -68,22 +68,25 @@ function base64(bytes: Uint8Array): string {
  * of the wire format, snake_case) with the collector's columns on top:
  * the network fields it derived (the probe's claim is never used), the
  * current verdict (the probe's, or a later re-analysis), where the
- * measurement came from, OONI's own analysis for imports, and the proof a
- * researcher needs to check it was not altered: the exact encoded bytes, the
- * signed batch header, the signature and the probe's public key
- * (`verifyMeasurementProof` in @steppe/shared; docs/data-format.md).
+ * measurement came from, OONI's own analysis for imports, and the proofs a
+ * researcher needs to check nothing was altered: the probe's (`proof`: the
+ * exact encoded bytes, the signed batch header, the signature and the
+ * probe's public key; `verifyMeasurementProof` in @steppe/shared) and the
+ * collector's over its columns (`collector_proof`, JSON text from
+ * ExportSealer; null when the export is not sealed). docs/data-format.md.
  */
-export function steppeJson(row: ProvenRow, decoded: Measurement, proofs: ProofWriter = new ProofWriter('full')): MeasurementJson {
+export function steppeJson(row: ProvenRow, decoded: Measurement, proofs: ProofWriter = new ProofWriter('full'), collectorProof?: string): MeasurementJson {
   const json = measurementToJson(decoded);
   json['schema_version'] = STEPPE_JSONL_SCHEMA_VERSION;
   assignCollectorColumns(json, row);
   json['proof'] = proofs.proof(row);
   // Imports carry no probe signature; their bytes are still given, to be decoded.
   json['raw'] = row.proof === null ? base64(row.raw) : null;
+  json['collector_proof'] = collectorProof === undefined ? null : (JSON.parse(collectorProof) as Json);
   return json;
 }
 
 /** One JSON Lines line (with its newline). */
-export function steppeJsonLine(row: ProvenRow, decoded: Measurement, proofs?: ProofWriter): string {
-  return `${JSON.stringify(steppeJson(row, decoded, proofs))}\n`;
+export function steppeJsonLine(row: ProvenRow, decoded: Measurement, proofs?: ProofWriter, collectorProof?: string): string {
+  return `${JSON.stringify(steppeJson(row, decoded, proofs, collectorProof))}\n`;
 }

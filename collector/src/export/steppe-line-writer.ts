@@ -2,7 +2,7 @@ import type { MeasurementProof } from '../store/store.js';
 import { type ByteWriter, jsonNumberBytes, jsonStringBytes } from './byte-writer.js';
 import { decodeStored, type ProvenRow } from './export-row.js';
 import { UnsupportedSchemaError, measurementJsonPlan } from './json-plan.js';
-import { IsoTimes, MeasurementTranscoder, startTimeIso } from './measurement-transcoder.js';
+import { IsoTimes, MeasurementTranscoder, startTimeJson } from './measurement-transcoder.js';
 import { type ProofWriter, STEPPE_JSONL_SCHEMA_VERSION, batchIdOf, steppeJsonLine } from './steppe-jsonl.js';
 
 const NULL = Buffer.from('null');
@@ -53,17 +53,21 @@ export class SteppeLineWriter {
     this.#network = this.#transcoder?.rootFieldIndex('probe_network_name') ?? -1;
   }
 
-  /** Append one line (with its newline). Throws as steppeJsonLine does on bytes that do not decode. */
-  write(out: ByteWriter, row: ProvenRow): void {
-    if (!this.#fast(out, row)) {
+  /**
+   * Append one line (with its newline); `collectorProof` is the line's
+   * `collector_proof` as JSON text (ExportSealer), null when not given.
+   * Throws as steppeJsonLine does on bytes that do not decode.
+   */
+  write(out: ByteWriter, row: ProvenRow, collectorProof?: string): void {
+    if (!this.#fast(out, row, collectorProof)) {
       this.slow += 1;
-      out.utf8(steppeJsonLine(row, decodeStored(row), this.#proofs));
+      out.utf8(steppeJsonLine(row, decodeStored(row), this.#proofs, collectorProof));
     } else {
       this.fast += 1;
     }
   }
 
-  #fast(out: ByteWriter, row: ProvenRow): boolean {
+  #fast(out: ByteWriter, row: ProvenRow, collectorProof: string | undefined): boolean {
     const t = this.#transcoder;
     if (t === undefined || this.#asn < 0 || this.#cc < 0 || this.#network < 0) return false;
     const received = this.#receivedTimes.iso(row.receivedMs);
@@ -77,7 +81,7 @@ export class SteppeLineWriter {
       out.pos = mark;
       return false;
     }
-    const start = startTimeIso(t.facts.startTimeMs, this.#startTimes);
+    const start = startTimeJson(t.facts.startTimeMs, this.#startTimes);
     if (start === undefined) {
       out.pos = mark;
       return false;
@@ -90,9 +94,9 @@ export class SteppeLineWriter {
     out.bytes(row.confirmed ? TRUE : FALSE);
     out.ascii(',"failure":');
     out.bytes(row.failure === null ? NULL : jsonStringBytes(row.failure));
-    out.ascii(',"start_time":"');
+    out.ascii(',"start_time":');
     out.ascii(start);
-    out.ascii(`","schema_version":${STEPPE_JSONL_SCHEMA_VERSION},"blocking_type":`);
+    out.ascii(`,"schema_version":${STEPPE_JSONL_SCHEMA_VERSION},"blocking_type":`);
     out.bytes(jsonStringBytes(row.blockingType));
     out.ascii(',"fingerprint_id":');
     out.bytes(row.fingerprintId === null ? NULL : jsonStringBytes(row.fingerprintId));
@@ -117,16 +121,20 @@ export class SteppeLineWriter {
     if (proof === null) {
       out.ascii('null,"raw":"');
       out.ascii(base64(row.raw));
-      out.ascii('"}\n');
-      return true;
+      out.ascii('","collector_proof":');
+    } else {
+      const parts = this.#parts(proof);
+      out.ascii('{"measurement":"');
+      out.ascii(base64(row.raw));
+      out.byte(0x22);
+      out.bytes(parts.id);
+      if (this.#proofs.claimHeader(parts.batchId)) out.bytes(parts.header);
+      out.ascii('},"raw":null,"collector_proof":');
     }
-    const parts = this.#parts(proof);
-    out.ascii('{"measurement":"');
-    out.ascii(base64(row.raw));
-    out.byte(0x22);
-    out.bytes(parts.id);
-    if (this.#proofs.claimHeader(parts.batchId)) out.bytes(parts.header);
-    out.ascii('},"raw":null}\n');
+    // ExportSealer's text is ASCII (base64, digits, punctuation).
+    if (collectorProof === undefined) out.bytes(NULL);
+    else out.ascii(collectorProof);
+    out.ascii('}\n');
     return true;
   }
 

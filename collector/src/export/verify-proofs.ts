@@ -1,12 +1,15 @@
 import { createInterface } from 'node:readline';
 import { createHash } from 'node:crypto';
 import { type BatchHeader, PUBLIC_KEY_BYTES, measurementToJson, probeIdFromPublicKey, verifyBytes, wire } from '@steppe/shared';
+import { COLLECTOR_COLUMN_KEYS } from './collector-record.js';
 import { batchIdOf } from './steppe-jsonl.js';
 import { openMaybeGzip } from './maybe-gzip.js';
+import { type ExpectedSeal, SealChecker, type SealSummary } from './verify-seals.js';
 
-/** A line whose measurement did not verify. */
+/** A line (or lines `line`..`lastLine`) that did not verify. */
 export interface ProofFailure {
   readonly line: number;
+  readonly lastLine?: number;
   readonly id: string;
   readonly reason: string;
 }
@@ -14,19 +17,40 @@ export interface ProofFailure {
 /** Result of checking every measurement of a JSON Lines export. */
 export interface ProofVerification {
   readonly lines: number;
-  /** Lines whose proof verified and whose fields match the signed bytes. */
+  /** Measurement lines (not blank). */
+  readonly measurements: number;
+  /** Lines whose probe proof verified and whose fields match the signed bytes. */
   readonly verified: number;
   /** Imports (no probe signature): fields checked against their bytes only. */
   readonly unsigned: number;
+  /** What the collector's seals proved (collector fields, order, completeness). */
+  readonly seals: SealSummary;
   readonly failures: readonly ProofFailure[];
   /** Failures beyond those listed. */
   readonly moreFailures: number;
 }
 
-// Fields the collector adds or derives (docs/data-format.md): not covered by
-// the probe's signature. Every other field of measurementToJson() must equal
-// what the signed bytes decode to.
-const COLLECTOR_FIELDS: ReadonlySet<string> = new Set(['probe_asn', 'probe_cc', 'probe_network_name', 'verdict', 'anomaly', 'confirmed', 'failure']);
+/** Options of verifyJsonlProofs. */
+export interface JsonlVerifyOptions {
+  /** Failures listed at most (default 20); the rest are counted. */
+  readonly maxListed?: number;
+  /** The collector's public key obtained independently. */
+  readonly publicKey?: Uint8Array;
+  /** The file is an extract: do not require the whole export. */
+  readonly partial?: boolean;
+  /** What a snapshot's manifest says the seal is. */
+  readonly expected?: ExpectedSeal;
+}
+
+// Fields the collector adds or derives (docs/data-format.md): covered by the
+// collector's seal, not by the probe's signature. Every other field of
+// measurementToJson() must equal what the signed bytes decode to.
+const COLLECTOR_FIELDS: ReadonlySet<string> = new Set(COLLECTOR_COLUMN_KEYS);
+/** Fields that carry proofs (or the schema version) and are themselves covered by nothing. */
+export const CARRIER_FIELDS: readonly string[] = ['schema_version', 'proof', 'raw', 'collector_proof'];
+const CARRIERS: ReadonlySet<string> = new Set(CARRIER_FIELDS);
+/** The fields of a line the probe's signature covers: measurementToJson's, but the collector's. */
+export const PROBE_FIELD_KEYS: readonly string[] = Object.keys(measurementToJson(wire.Measurement.create({ id: new Uint8Array(16) }))).filter((k) => !COLLECTOR_FIELDS.has(k));
 
 function bytesOf(value: unknown): Uint8Array | undefined {
   return typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : undefined;
@@ -62,13 +86,16 @@ function checkBatch(header: Uint8Array, signature: Uint8Array, publicKey: Uint8A
   return { header: key, problem: '', probeId: decoded.probeId, digests: new Set(decoded.measurementSha256.map((d) => Buffer.from(d).toString('hex'))) };
 }
 
-function checkLine(text: string, batches: Map<string, BatchCheck>): { id: string; signed: boolean; reason?: string } {
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return { id: '', signed: false, reason: 'not valid JSON' };
-  }
+/** The probe side of a line: its proof, and every field the probe signed. */
+interface LineCheck {
+  readonly id: string;
+  readonly signed: boolean;
+  readonly reason?: string;
+  /** The measurement's bytes as the line gives them. */
+  readonly raw?: Uint8Array;
+}
+
+function checkLine(json: Record<string, unknown>, batches: Map<string, BatchCheck>): LineCheck {
   const id = typeof json['id'] === 'string' ? json['id'] : '';
   const proof = json['proof'] as Record<string, unknown> | null | undefined;
   let raw: Uint8Array | undefined;
@@ -109,51 +136,77 @@ function checkLine(text: string, batches: Map<string, BatchCheck>): { id: string
   try {
     expected = measurementToJson(wire.Measurement.decode(raw));
   } catch {
-    return { id, signed, reason: 'the measurement bytes do not decode' };
+    return { id, signed, raw, reason: 'the measurement bytes do not decode' };
   }
-  if (expected['id'] !== id) return { id, signed, reason: `the bytes are measurement ${String(expected['id'])}, not ${id}` };
+  if (expected['id'] !== id) return { id, signed, raw, reason: `the bytes are measurement ${String(expected['id'])}, not ${id}` };
   if (signed && proof !== null && proof !== undefined) {
     const ref = typeof proof['batch_id'] === 'string' ? proof['batch_id'] : batchIdOf(bytesOf(proof['signature']) ?? new Uint8Array());
-    if (expected['probe_id'] !== batches.get(ref)?.probeId) return { id, signed, reason: 'the measurement names another probe than the one that signed its batch' };
+    if (expected['probe_id'] !== batches.get(ref)?.probeId) return { id, signed, raw, reason: 'the measurement names another probe than the one that signed its batch' };
   }
   for (const [key, value] of Object.entries(expected)) {
     if (COLLECTOR_FIELDS.has(key)) continue;
-    if (JSON.stringify(json[key]) !== JSON.stringify(value)) return { id, signed, reason: `field "${key}" differs from the ${signed ? 'signed ' : ''}bytes` };
+    if (JSON.stringify(json[key]) !== JSON.stringify(value)) return { id, signed, raw, reason: `field "${key}" differs from the ${signed ? 'signed ' : ''}bytes` };
   }
-  return { id, signed };
+  for (const key of Object.keys(json)) {
+    if (!Object.hasOwn(expected, key) && !COLLECTOR_FIELDS.has(key) && !CARRIERS.has(key)) return { id, signed, raw, reason: `field "${key}" is covered by no signature` };
+  }
+  return { id, signed, raw };
 }
 
 /**
- * Check every measurement of a Steppe JSON Lines export (plain or gzip):
- * its proof (the bytes' SHA-256 is listed in a batch header the probe
- * signed, as `verifyMeasurementProof` checks; in a compact export a batch's
- * header is given once, on its first line), the measurement's probe id
- * against the batch's, and every signed field of the line against what the
- * bytes decode to, so neither the bytes nor the JSON can be altered
- * unnoticed. Streams the file; lists at most `maxListed` failures.
+ * Check every measurement of a Steppe JSON Lines export (plain or gzip).
+ * The probe's side: its proof (the bytes' SHA-256 is listed in a batch
+ * header the probe signed, as `verifyMeasurementProof` checks; in a compact
+ * export a batch's header is given once, on its first line), the
+ * measurement's probe id against the batch's, and every field the probe
+ * signed against what the bytes decode to. The collector's side
+ * (SealChecker): the fields it derived against its sealed records, and the
+ * lines' order and number against its seals. Streams the file; lists at
+ * most `maxListed` failures.
  */
-export async function verifyJsonlProofs(path: string, options: { readonly maxListed?: number } = {}): Promise<ProofVerification> {
+export async function verifyJsonlProofs(path: string, options: JsonlVerifyOptions = {}): Promise<ProofVerification> {
   const maxListed = options.maxListed ?? 20;
   const lines = createInterface({ input: await openMaybeGzip(path), crlfDelay: Infinity });
   let count = 0;
+  let measurements = 0;
   let verified = 0;
   let unsigned = 0;
   let more = 0;
   const failures: ProofFailure[] = [];
+  // The line being checked: the seal checker reports its position there, pages over several lines.
+  let current = { line: 0, id: '' };
+  const fail = (line: number, id: string, reason: string, lastLine?: number): void => {
+    if (failures.length < maxListed) failures.push({ line, ...(lastLine === undefined || lastLine === line ? {} : { lastLine }), id, reason });
+    else more += 1;
+  };
+  const seals = new SealChecker(
+    { ...(options.publicKey === undefined ? {} : { publicKey: options.publicKey }), ...(options.partial === undefined ? {} : { partial: options.partial }), ...(options.expected === undefined ? {} : { expected: options.expected }) },
+    (line, reason, lastLine) => fail(line, lastLine === undefined && line === current.line ? current.id : '', reason, lastLine),
+  );
   const batches = new Map<string, BatchCheck>();
   for await (const text of lines) {
     count += 1;
     if (text.trim().length === 0) continue;
-    const result = checkLine(text, batches);
-    if (result.reason !== undefined) {
-      if (failures.length < maxListed) failures.push({ line: count, id: result.id, reason: result.reason });
-      else more += 1;
-    } else if (result.signed) {
-      verified += 1;
-    } else {
-      unsigned += 1;
+    measurements += 1;
+    let json: Record<string, unknown>;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('not an object');
+      json = parsed as Record<string, unknown>;
+    } catch {
+      fail(count, '', 'not a JSON object');
+      seals.line(count, {}, '', undefined);
+      continue;
+    }
+    const result = checkLine(json, batches);
+    current = { line: count, id: result.id };
+    const reasons = [...(result.reason === undefined ? [] : [result.reason]), ...seals.line(count, json, result.id, result.raw)];
+    if (reasons.length > 0) fail(count, result.id, reasons.join('; '));
+    if (result.reason === undefined) {
+      if (result.signed) verified += 1;
+      else unsigned += 1;
     }
   }
-  return { lines: count, verified, unsigned, failures, moreFailures: more };
+  const summary = seals.finish();
+  return { lines: count, measurements, verified, unsigned, seals: summary, failures, moreFailures: more };
 }
-

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, bytesEqual, keyFingerprint, verifyBytes } from '@steppe/shared';
-import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, type ManifestFile, SIGNATURE_FILE, type SnapshotManifest, isPlainFileName } from './manifest.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSIONS_READ, type ManifestFile, SIGNATURE_FILE, type SnapshotManifest, isPlainFileName } from './manifest.js';
 import { type ProofVerification, verifyJsonlProofs } from './verify-proofs.js';
 
 /** The check of one listed file. */
@@ -57,7 +57,9 @@ function manifestShape(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'is not a JSON object';
   const m = value as Partial<SnapshotManifest>;
   if (m.format !== MANIFEST_FORMAT) return `format is not "${MANIFEST_FORMAT}"`;
-  if (m.manifest_version !== MANIFEST_VERSION) return `manifest_version ${String(m.manifest_version)} is not supported (expected ${MANIFEST_VERSION})`;
+  if (typeof m.manifest_version !== 'number' || !MANIFEST_VERSIONS_READ.includes(m.manifest_version)) {
+    return `manifest_version ${String(m.manifest_version)} is not supported (expected ${MANIFEST_VERSIONS_READ.join(' or ')})`;
+  }
   if (typeof m.collector?.public_key !== 'string') return 'collector.public_key is missing';
   if (!Array.isArray(m.files)) return 'files is not a list';
   for (const f of m.files as unknown[]) {
@@ -154,11 +156,13 @@ export async function verifySnapshot(dir: string, options: VerifyOptions = {}): 
     if (jsonl === undefined) {
       problems.push('no JSON Lines file to check measurement proofs in');
     } else {
-      measurements = await verifyJsonlProofs(join(dir, jsonl.name));
+      // The lines are sealed with the key that signs the manifest; version 2 names the seal.
+      const expected = typeof jsonl.export_id === 'string' ? { exportId: jsonl.export_id, exportRoot: jsonl.export_root ?? null, rows: jsonl.rows } : undefined;
+      measurements = await verifyJsonlProofs(join(dir, jsonl.name), { publicKey: key, ...(expected === undefined ? {} : { expected }) });
       const total = measurements.failures.length + measurements.moreFailures;
-      if (total > 0) problems.push(`${total} measurement(s) in ${jsonl.name} failed verification`);
-      const rows = measurements.verified + measurements.unsigned + total;
-      if (rows !== jsonl.rows) problems.push(`${jsonl.name} holds ${rows} measurements, the manifest says ${jsonl.rows}`);
+      if (total > 0) problems.push(`${total} problem(s) with the measurements of ${jsonl.name}`);
+      for (const p of measurements.seals.problems) problems.push(`${jsonl.name}: ${p}`);
+      if (measurements.measurements !== jsonl.rows) problems.push(`${jsonl.name} holds ${measurements.measurements} measurements, the manifest says ${jsonl.rows}`);
     }
   }
   return {

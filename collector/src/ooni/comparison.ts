@@ -53,8 +53,8 @@ export function compareWithControl(
   if (!controlOk || !probeOk || http == null || final === undefined) {
     return { dns_consistency: dns, body_proportion: null, body_length_match: null, status_code_match: null, headers_match: null, title_match: null };
   }
-  const probeLength = Number(final.bodyLength ?? 0);
-  const controlLength = Number(http.bodyLength ?? 0);
+  const probeLength = final.bodyLength ?? 0;
+  const controlLength = http.bodyLength ?? 0;
   const proportion = probeLength === 0 && controlLength === 0 ? 1 : Math.min(probeLength, controlLength) / Math.max(probeLength, controlLength);
   return {
     dns_consistency: dns,

@@ -212,7 +212,7 @@ function ooniRequest(r: HttpRequestProps): JsonObject {
   const request = headersOut(r.requestHeaders ?? []);
   const response = headersOut(r.responseHeaders ?? []);
   const prefix = r.bodyPrefix ?? new Uint8Array();
-  const bodyLength = Number(r.bodyLength ?? 0);
+  const bodyLength = r.bodyLength ?? 0;
   const received = (r.statusCode ?? 0) > 0;
   const out: JsonObject = {
     failure: failureToOoni(r.failure),
@@ -267,7 +267,7 @@ function ooniControl(c: ControlProps, queries: readonly DnsQueryProps[]): JsonOb
     // Steppe's control keeps header names only.
     for (const name of http.headerNames ?? []) headers[name] = '';
     out['http_request'] = {
-      body_length: ok ? Number(http.bodyLength ?? 0) : -1,
+      body_length: ok ? (http.bodyLength ?? 0) : -1,
       failure: failureToOoni(http.failure),
       title: http.title ?? '',
       headers,
@@ -397,7 +397,7 @@ function xSteppe(m: Measurement, id: string, context: OoniExportContext): JsonOb
     measurement_id: id,
     probe_id: m.probeId,
     source: context.source,
-    start_time: new Date(m.startTimeMs).toISOString(),
+    start_time: m.startTimeMs === 0 ? null : new Date(m.startTimeMs).toISOString(),
     received_time: new Date(context.receivedMs).toISOString(),
     domain: m.domain,
     category_code: m.categoryCode,

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, defaultVerdictReference, encodeMeasurement, newId } from '@steppe/shared';
+import { ManualClock, defaultVerdictReference, encodeMeasurement, generateSigningKeyPair, newId } from '@steppe/shared';
 import { ByteWriter } from '../../src/export/byte-writer.js';
 import { type ExportSource, decodeStored, exportRows } from '../../src/export/export-row.js';
 import { EXPORT_FORMAT_NAMES, exportChunks, exportChunksParallel, exportLines, newCounter } from '../../src/export/formats.js';
@@ -38,15 +38,20 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
 
 const text = (chunks: Iterable<Buffer>): string => Buffer.concat([...chunks]).toString('utf8');
 
+// Sealed as the routes do, with a fixed export id so two runs write the same
+// bytes (ed25519 signatures are deterministic), and pages of 4 lines so an
+// export has several.
+const seal = { keys: generateSigningKeyPair(), createdMs: Date.UTC(2024, 0, 2), exportId: new Uint8Array(16).fill(7), pageLines: 4 };
+
 describe('exportChunks', () => {
   it('streams exactly the text of exportLines, in every format and proof mode, with the same counts', async () => {
     for (const format of EXPORT_FORMAT_NAMES) {
-      for (const proofs of ['compact', 'full'] as const) {
+      for (const options of [{ proofs: 'compact' as const }, { proofs: 'full' as const }, { proofs: 'compact' as const, seal }, { proofs: 'full' as const, seal }]) {
         const a = newCounter();
         const b = newCounter();
-        const lines = (await toArray(exportLines(t.store, {}, format, a, { proofs }))).join('');
-        const chunks = (await toArray(exportChunks(t.store, {}, format, b, { proofs })));
-        expect(text(chunks), `${format} ${proofs}`).toBe(lines);
+        const lines = (await toArray(exportLines(t.store, {}, format, a, options))).join('');
+        const chunks = (await toArray(exportChunks(t.store, {}, format, b, options)));
+        expect(text(chunks), `${format} ${JSON.stringify(options)}`).toBe(lines);
         expect(b).toEqual(a);
         expect(chunks.every((c) => c.length > 0)).toBe(true);
       }
@@ -66,8 +71,8 @@ describe('exportChunks', () => {
     const out = new ByteWriter(16);
     let expected = '';
     for (const row of [odd, ...rows]) {
-      writer.write(out, row);
-      expected += steppeJsonLine(row, decodeStored(row), reference);
+      writer.write(out, row, '{"record":"AA=="}');
+      expected += steppeJsonLine(row, decodeStored(row), reference, '{"record":"AA=="}');
     }
     expect(out.take().toString('utf8')).toBe(expected);
     expect(writer.slow).toBe(1);
@@ -93,17 +98,17 @@ describe('exportChunks', () => {
 
   it('writes the same bytes from worker threads, pages in order, with the same counts', async () => {
     expect(pool.available, 'the worker script is built (npx tsc -b)').toBe(true);
-    for (const proofs of ['compact', 'full'] as const) {
+    for (const options of [{ proofs: 'compact' as const }, { proofs: 'full' as const, seal }, { proofs: 'compact' as const, seal }]) {
       const a = newCounter();
       const b = newCounter();
-      const lines = (await toArray(exportLines(t.store, {}, 'jsonl', a, { proofs }))).join('');
-      expect(await collect(exportChunksParallel(t.store, {}, 'jsonl', pool, b, { proofs }))).toBe(lines);
+      const lines = (await toArray(exportLines(t.store, {}, 'jsonl', a, options))).join('');
+      expect(await collect(exportChunksParallel(t.store, {}, 'jsonl', pool, b, options))).toBe(lines);
       expect(b).toEqual(a);
     }
     // Many pages over two workers: order is kept (rows repeated to fill pages).
     const rows = (await toArray(t.store.iterateMeasurements({}, { order: 'asc', withProofs: true })));
     const many: ExportSource = { iterateMeasurements: () => Array.from({ length: 8 }, () => rows).flat() };
-    expect(await collect(exportChunksParallel(many, {}, 'jsonl', pool))).toBe((await toArray(exportLines(many, {}, 'jsonl'))).join(''));
+    expect(await collect(exportChunksParallel(many, {}, 'jsonl', pool, undefined, { seal }))).toBe((await toArray(exportLines(many, {}, 'jsonl', undefined, { seal }))).join(''));
     // Other formats are written on the main thread.
     expect(await collect(exportChunksParallel(t.store, {}, 'csv', pool))).toBe((await toArray(exportLines(t.store, {}, 'csv'))).join(''));
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, defaultVerdictReference, idToString, verifyMeasurementProof } from '@steppe/shared';
+import { ManualClock, defaultVerdictReference, generateSigningKeyPair, idToString, verifyMeasurementProof } from '@steppe/shared';
 import { CSV_COLUMNS, csvField, csvHeader } from '../../src/export/csv.js';
 import { type ExportSource, exportRows } from '../../src/export/export-row.js';
 import { exportLines, newCounter } from '../../src/export/formats.js';
@@ -32,6 +32,8 @@ afterAll(async () => {
 });
 
 type Obj = Record<string, unknown>;
+/** Sealed with a collector key, as the routes and snapshots do. */
+const seal = { keys: generateSigningKeyPair(), createdMs: Date.UTC(2024, 0, 2) };
 
 describe('JSON Lines in Steppe\'s schema', () => {
   it('carries every measurement with the collector\'s network fields, current verdict and proof', async () => {
@@ -70,8 +72,8 @@ describe('JSON Lines in Steppe\'s schema', () => {
   });
 
   it('writes each batch header once in compact mode (the default), and a compact file verifies as a whole', async () => {
-    const compact = (await toArray(exportLines(t.store, {}, 'jsonl')));
-    const full = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' })));
+    const compact = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { seal })));
+    const full = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full', seal })));
     const proofs = compact.map((l) => (JSON.parse(l) as Obj)['proof'] as Obj | null).filter((p): p is Obj => p !== null);
     const withHeader = proofs.filter((p) => typeof p['batch_header'] === 'string');
     // seedSigned commits one batch per probe: two headers, each on its batch's first line.
@@ -80,20 +82,20 @@ describe('JSON Lines in Steppe\'s schema', () => {
     expect(compact.join('').length).toBeLessThan(full.join('').length);
     const file = join(work, 'compact.jsonl');
     writeFileSync(file, compact.join(''));
-    expect(await verifyJsonlProofs(file)).toMatchObject({ verified: signed, unsigned: 2, failures: [] });
+    expect(await verifyJsonlProofs(file)).toMatchObject({ verified: signed, unsigned: 2, failures: [], seals: { sealed: signed + 2, completeness: 'checked' } });
     // Cut the lines that carry the headers: the rest cannot be verified, and says why.
     const cut = join(work, 'cut.jsonl');
     writeFileSync(cut, compact.filter((l) => !l.includes('"batch_header"')).join(''));
-    const result = await verifyJsonlProofs(cut);
+    const result = await verifyJsonlProofs(cut, { partial: true });
     expect(result.verified).toBe(0);
     expect(result.failures[0]?.reason).toMatch(/^batch [0-9a-f]{32} is not given on an earlier line of this file$/);
   });
 
   it('verifies end to end: every proof and every signed field of an exported file; a tampered line fails', async () => {
-    const text = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full' }))).join('');
+    const text = (await toArray(exportLines(t.store, {}, 'jsonl', undefined, { proofs: 'full', seal }))).join('');
     const file = join(work, 'm.jsonl.gz');
     writeFileSync(file, gzipSync(text));
-    expect(await verifyJsonlProofs(file)).toEqual({ lines: signed + 2, verified: signed, unsigned: 2, failures: [], moreFailures: 0 });
+    expect(await verifyJsonlProofs(file)).toMatchObject({ lines: signed + 2, measurements: signed + 2, verified: signed, unsigned: 2, failures: [], moreFailures: 0, seals: { sealed: signed + 2, completeness: 'checked', problems: [] } });
 
     const lines = text.trimEnd().split('\n');
     const target = lines.findIndex((l) => (JSON.parse(l) as Obj)['source'] === 'steppe');

@@ -235,4 +235,11 @@ describe('MeasurementTranscoder', () => {
     }), { numRuns: 200 });
     expect(times.iso(8.64e15 + 1)).toBeUndefined();
   });
+
+  it('writes start_time null, as the reference does, for a measurement without a start time', () => {
+    const raw = encodeMeasurement({ id: newId(1_607_220_000_000), probeId: 'p1' });
+    const actual = transcode(new MeasurementTranscoder(plan), raw);
+    expect(actual).toBe(reference(raw));
+    expect(JSON.parse(actual ?? '{}')).toMatchObject({ start_time_ms: 0, start_time: null });
+  });
 });

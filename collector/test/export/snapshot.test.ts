@@ -8,6 +8,7 @@ import { type CliIO, ManualClock, generateSigningKeyPair } from '@steppe/shared'
 import { main } from '../../src/cli/main.js';
 import { loadOrCreateCollectorKey, parsePublicKeyArgument, collectorKeyDocument } from '../../src/export/collector-key.js';
 import { parseExportQuery } from '../../src/export/query.js';
+import { type SnapshotManifest, serializeManifest, signManifest } from '../../src/export/manifest.js';
 import { type SnapshotResult, isSnapshotId, writeSnapshot } from '../../src/export/snapshot.js';
 import { verifySnapshot } from '../../src/export/verify-snapshot.js';
 import { SUMMIT_MS, seedSigned, tempStore } from './helpers.js';
@@ -59,7 +60,7 @@ describe('writeSnapshot', () => {
     expect(isSnapshotId(m.snapshot_id)).toBe(true);
     expect(m).toMatchObject({
       format: 'steppe-snapshot',
-      manifest_version: 1,
+      manifest_version: 2,
       created_at: new Date(clock.now()).toISOString(),
       row_count: rows,
       query: { since: '2020-12-06T00:00:00.000Z', probe_cc: ['KZ'], received_before: new Date(clock.now()).toISOString() },
@@ -76,6 +77,11 @@ describe('writeSnapshot', () => {
       expect(lines).toHaveLength(f.format === 'csv' ? rows + 1 : rows);
     }
     expect(readFileSync(join(snap.dir, 'manifest.json'))).toEqual(Buffer.from(snap.manifestBytes));
+    // The JSON Lines file's seal: the export's id and the Merkle root over its lines, as its last line's seal says.
+    const jsonl = m.files.find((f) => f.format === 'jsonl');
+    expect(jsonl?.export_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(jsonl?.export_root).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.files.filter((f) => f.export_id !== undefined)).toHaveLength(1);
   });
 
   it('refuses to write into a non-empty directory', async () => {
@@ -90,7 +96,7 @@ describe('verifySnapshot', () => {
   it('accepts the snapshot with the collector key given, or the one the manifest names, and checks every proof', async () => {
     const given = await verifySnapshot(snap.dir, { publicKey: keys.publicKey, measurements: true });
     expect(given).toMatchObject({ ok: true, problems: [], signatureValid: true, keySource: 'given' });
-    expect(given.measurements).toMatchObject({ verified: rows, unsigned: 0, failures: [] });
+    expect(given.measurements).toMatchObject({ verified: rows, unsigned: 0, failures: [], seals: { sealed: rows, completeness: 'checked', keySource: 'given', problems: [] } });
     expect(await verifySnapshot(snap.dir)).toMatchObject({ ok: true, keySource: 'manifest' });
   });
 
@@ -140,6 +146,20 @@ describe('verifySnapshot', () => {
     const dir = copy('extra');
     writeFileSync(join(dir, 'README.txt'), 'hello');
     expect(await verifySnapshot(dir)).toMatchObject({ ok: true, unlisted: ['README.txt'] });
+  });
+
+  it('checks the JSON Lines seal against the manifest\'s export_id and export_root', async () => {
+    // The collector itself re-signing a manifest that names another root: the lines' seals disagree.
+    const dir = copy('other-root');
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as SnapshotManifest;
+    const files = manifest.files.map((f) => (f.format === 'jsonl' ? { ...f, export_root: '0'.repeat(64) } : f));
+    const bytes = serializeManifest({ ...manifest, files });
+    writeFileSync(join(dir, 'manifest.json'), bytes);
+    writeFileSync(join(dir, 'manifest.sig'), signManifest(bytes, keys));
+    expect((await verifySnapshot(dir, { publicKey: keys.publicKey })).ok).toBe(true);
+    const checked = await verifySnapshot(dir, { publicKey: keys.publicKey, measurements: true });
+    expect(checked.ok).toBe(false);
+    expect(checked.problems).toContain("measurements.jsonl.gz: the root over the lines differs from the manifest's export_root");
   });
 
   it('fails when a measurement inside the signed file was altered and the file re-listed', async () => {
@@ -204,7 +224,10 @@ describe('steppe-collector snapshot and verify', () => {
     const ok = captureIO();
     expect(await main(['verify', out, '--public-key', publicKey, '--measurements'], ok.io)).toBe(0);
     expect(ok.out()).toContain('signature: valid');
-    expect(ok.out()).toContain('5 signed and verified');
+    expect(ok.out()).toMatch(/probe signature .* covers the raw measurement: .*\bid, probe_id, .*observations, control, analysis, start_time\n/);
+    expect(ok.out()).toContain('    5 verified; 0 imports');
+    expect(ok.out()).toMatch(/collector seal, SHA256:\S+ \(the key given\), covers: probe_asn, probe_cc, probe_network_name, verdict, blocking_type, anomaly, confirmed, failure, fingerprint_id, source, received_time, report_id, ooni/);
+    expect(ok.out()).toContain('order and completeness: checked: the last seal gives 5 lines');
     expect(ok.out().trimEnd().endsWith('VALID')).toBe(true);
 
     const jsonl = captureIO();

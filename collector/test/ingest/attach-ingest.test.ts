@@ -38,7 +38,7 @@ describe('attachIngest: the session', () => {
     c.send(frame);
     const ack = await c.next(2);
     expect(ack?.body).toBe('ack');
-    expect(Number(ack?.ack?.sequence)).toBe(7);
+    expect(ack?.ack?.sequence).toBe(7);
     expect(ack?.ack?.storedIds?.map((i) => Buffer.from(i).toString('hex'))).toEqual(ids.map((i) => Buffer.from(i).toString('hex')));
     expect(h.store.rows.size).toBe(3);
     expect(await counter(h.registry, 'steppe_ingest_measurements_total', { result: 'stored' })).toBe(3);
@@ -186,7 +186,7 @@ describe('attachIngest: the session', () => {
     const err = await c.next(2);
     expect(err?.error?.code).toBe('STEPPE_ERR_MEASUREMENT_INVALID');
     expect(err?.error?.closeCode).toBe(0);
-    expect(Number(err?.error?.sequence)).toBe(1);
+    expect(err?.error?.sequence).toBe(1);
     expect(h.store.rows.size).toBe(0);
     c.send(batchFrame(probe, 2, 1).frame);
     expect((await c.next(3))?.body).toBe('ack');
@@ -210,7 +210,7 @@ describe('attachIngest: the session', () => {
     h = await startHarness();
     const { c } = await hello(h);
     c.send({ ping: { nonce: 42, sentMs: 1 } });
-    expect(Number((await c.next(2))?.pong?.nonce)).toBe(42);
+    expect((await c.next(2))?.pong?.nonce).toBe(42);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${h?.url.replace('ws:', 'http:') ?? ''}/api/v1/other`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
       req.on('response', (res) => resolve(res.statusCode ?? 0));

@@ -59,7 +59,7 @@ export async function uploadMeasurements(options: UploadMeasurementsOptions): Pr
         stderr.write(`steppe-probe: measurement ${idText} not queued for upload: ${problem}\n`);
         continue;
       }
-      items.push({ id: m.id, startTimeMs: Number(m.startTimeMs), bytes: encodeMeasurement(m) });
+      items.push({ id: m.id, startTimeMs: m.startTimeMs, bytes: encodeMeasurement(m) });
     }
     outbox.enqueueMany(items);
     outbox.on('dropped', (e) => {

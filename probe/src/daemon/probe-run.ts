@@ -78,7 +78,7 @@ export async function executeRun(kind: RunKind, trigger: RunRecord['trigger'], d
   };
   const store = (m: MeasurementProps): MeasurementProps => {
     const { measurement } = scrubMeasurement(m, deps.addresses.scrubForms());
-    deps.sink.enqueue(encodeMeasurement(measurement), { id: measurement.id, startTimeMs: Number(measurement.startTimeMs) });
+    deps.sink.enqueue(encodeMeasurement(measurement), { id: measurement.id, startTimeMs: measurement.startTimeMs });
     measured += 1;
     deps.onStored?.();
     return measurement;

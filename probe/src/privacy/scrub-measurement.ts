@@ -169,7 +169,7 @@ function walk(
     } else if (value !== null && typeof value === 'object') {
       if (key === 'annotations') {
         scrubMap(value as Record<string, unknown>, here, forms, scrubbed);
-      } else if (!isLong(value)) {
+      } else {
         walk(value as Record<string, unknown>, here, forms, rawForms, scrubbed);
       }
     }
@@ -186,11 +186,6 @@ function scrubMap(map: Record<string, unknown>, path: string, forms: readonly st
     map[cleanKey] = cleanValue;
     scrubbed.push(`${path}.${cleanKey}`);
   }
-}
-
-// protobufjs represents int64 as a Long object when the long library is present.
-function isLong(value: object): boolean {
-  return 'low' in value && 'high' in value && 'unsigned' in value;
 }
 
 function containsAddress(bytes: Uint8Array, forms: readonly string[], rawForms: readonly Uint8Array[]): boolean {

@@ -231,7 +231,7 @@ export class UplinkProtocol {
     this.#hooks.welcome({
       collectorId: w.collectorId ?? '',
       testListVersion: w.testListVersion ?? '',
-      serverTimeMs: Number(w.serverTimeMs ?? 0),
+      serverTimeMs: w.serverTimeMs ?? 0,
       limits: this.#limits,
     });
     this.#pump();
@@ -239,7 +239,7 @@ export class UplinkProtocol {
 
   #onAck(a: FrameProps['ack']): void {
     if (a == null) return;
-    const sequence = Number(a.sequence ?? 0);
+    const sequence = a.sequence ?? 0;
     const entry = this.#inFlight.get(sequence);
     if (entry === undefined) return;
     const named = new Set<string>([...(a.storedIds ?? []), ...(a.duplicateIds ?? [])].map(hex));
@@ -255,7 +255,7 @@ export class UplinkProtocol {
   #onError(e: FrameProps['error']): void {
     if (e == null) return;
     const code = e.code ?? 'STEPPE_ERR_UPLINK';
-    const sequence = Number(e.sequence ?? 0);
+    const sequence = e.sequence ?? 0;
     const closeCode = e.closeCode ?? 0;
     this.#hooks.refused({ code, message: e.message ?? '', sequence, closeCode });
     const entry = this.#inFlight.get(sequence);

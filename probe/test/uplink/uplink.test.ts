@@ -149,7 +149,7 @@ describe('Uplink against a scripted collector', () => {
 });
 
 function wireSeq(header: Uint8Array): number {
-  return Number(wire.BatchHeader.decode(header).sequence);
+  return wire.BatchHeader.decode(header).sequence;
 }
 
 describe('Uplink over wss:// and proxies', () => {

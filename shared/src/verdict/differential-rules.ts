@@ -146,7 +146,7 @@ function throttlingEvidence(ctx: Context, h: Indexed<HttpRequest>): Decision | u
   const ratio = ctx.throughputRatio;
   if (controlHttp === undefined || ratio === undefined || !ctx.control.httpOk) return undefined;
   const probeBytes = bodyBytesReceived(h.value);
-  const controlBytes = Number(controlHttp.bodyLength ?? 0);
+  const controlBytes = controlHttp.bodyLength ?? 0;
   if (probeBytes < ctx.minBytes || controlBytes < ctx.minBytes || ratio >= ctx.ratioThreshold) return undefined;
   const downloadMs = probeDownloadMs(h.value);
   if (downloadMs < ctx.minDurationMs) return undefined;
@@ -175,7 +175,7 @@ export function httpRule(ctx: Context): Decision | undefined {
     return {
       verdict: 'http-failure',
       blockingType: `http_${suffixFor(failure)}`,
-      evidence: [observed, `control.http fetched it: status ${control.http?.statusCode ?? 0}, ${Number(control.http?.bodyLength ?? 0)} bytes`],
+      evidence: [observed, `control.http fetched it: status ${control.http?.statusCode ?? 0}, ${control.http?.bodyLength ?? 0} bytes`],
     };
   }
   const comparison = ctx.comparison;

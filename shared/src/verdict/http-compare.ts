@@ -103,7 +103,7 @@ export function compareHttp(probe: HttpRequest, control: ControlHttp): HttpCompa
   const probeSha = hex(probe.bodySha256);
   const identicalBody = probeSha !== '' && probeSha === hex(control.bodySha256) && (probe.statusCode ?? 0) === (control.statusCode ?? 0);
   const statusCodeMatch = (probe.statusCode ?? 0) === (control.statusCode ?? 0);
-  const proportion = bodyProportion(Number(probe.bodyLength ?? 0), Number(control.bodyLength ?? 0));
+  const proportion = bodyProportion(probe.bodyLength ?? 0, control.bodyLength ?? 0);
   const titleMatch = titlesShareWord(probe.title ?? '', control.title ?? '');
   const headers = headersMatch((probe.responseHeaders ?? []).map((h) => h.name ?? ''), control.headerNames ?? []);
   const reasons: string[] = [];
@@ -112,7 +112,7 @@ export function compareHttp(probe: HttpRequest, control: ControlHttp): HttpCompa
   const titleDiffers = titleMatch === false || (titleMatch === undefined && (probe.title ?? '') !== (control.title ?? ''));
   if (bodyDiffers && titleDiffers) {
     reasons.push(
-      `body ${Number(probe.bodyLength ?? 0)} vs control ${Number(control.bodyLength ?? 0)} bytes (proportion ${proportion.toFixed(2)} < ${BODY_PROPORTION_THRESHOLD})`,
+      `body ${probe.bodyLength ?? 0} vs control ${control.bodyLength ?? 0} bytes (proportion ${proportion.toFixed(2)} < ${BODY_PROPORTION_THRESHOLD})`,
       `title ${JSON.stringify(probe.title ?? '')} shares no word with control ${JSON.stringify(control.title ?? '')}`,
     );
   }
@@ -135,7 +135,7 @@ export function compareHttp(probe: HttpRequest, control: ControlHttp): HttpCompa
  */
 export function probeThroughputBps(request: HttpRequest): number | undefined {
   const samples = (request.throughput ?? [])
-    .map((s) => ({ t: s.tMs ?? 0, bytes: Number(s.bytes ?? 0) }))
+    .map((s) => ({ t: s.tMs ?? 0, bytes: s.bytes ?? 0 }))
     .filter((s) => Number.isFinite(s.t) && Number.isFinite(s.bytes))
     .sort((a, b) => a.t - b.t);
   const first = samples[0];
@@ -144,7 +144,7 @@ export function probeThroughputBps(request: HttpRequest): number | undefined {
     return ((last.bytes - first.bytes) * 1000) / (last.t - first.t);
   }
   const duration = (request.t1Ms ?? 0) - (request.t0Ms ?? 0);
-  const length = Number(request.bodyLength ?? 0);
+  const length = request.bodyLength ?? 0;
   if (duration > 0 && length > 0) return (length * 1000) / duration;
   return undefined;
 }
@@ -159,6 +159,6 @@ export function probeDownloadMs(request: HttpRequest): number {
 
 /** Bytes of body the probe received: the body length, or the last throughput sample when larger (a failed download). */
 export function bodyBytesReceived(request: HttpRequest): number {
-  const sampled = Math.max(0, ...(request.throughput ?? []).map((s) => Number(s.bytes ?? 0)));
-  return Math.max(Number(request.bodyLength ?? 0), sampled);
+  const sampled = Math.max(0, ...(request.throughput ?? []).map((s) => s.bytes ?? 0));
+  return Math.max(request.bodyLength ?? 0, sampled);
 }

@@ -115,6 +115,6 @@ export function responseFingerprints(h: HttpRequest, reference: VerdictReference
   const contentType = headers.find((x) => (x.name ?? '').toLowerCase() === 'content-type')?.value ?? '';
   const prefix = h.bodyPrefix ?? new Uint8Array();
   const body = prefix.length > 0 ? decodeBody(prefix, contentType) : '';
-  const complete = h.bodyTruncated !== true && prefix.length >= Number(h.bodyLength ?? 0);
+  const complete = h.bodyTruncated !== true && prefix.length >= (h.bodyLength ?? 0);
   return matchHttpFingerprints(usableFingerprints(reference.httpFingerprints), { body, bodyComplete: complete, headers });
 }

@@ -291,7 +291,7 @@ export function verdictFor(input: VerdictInput): AnalysisResult {
       controlFailure: m.control?.failure ?? '',
       dnsConsistency: consistency.state,
       controlStatusCode: http?.statusCode ?? 0,
-      controlBodyLength: Number(http?.bodyLength ?? 0),
+      controlBodyLength: http?.bodyLength ?? 0,
       bodyProportion: comparison?.bodyProportion ?? 0,
       statusCodeMatch: comparison?.statusCodeMatch ?? false,
       titleMatch: comparison === undefined ? false : comparison.titleMatch !== false,

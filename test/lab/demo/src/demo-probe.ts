@@ -136,7 +136,7 @@ export class DemoProbe {
     let anomalies = 0;
     const keep = (m: MeasurementProps): void => {
       const { measurement } = scrubMeasurement(m, this.#addresses.scrubForms());
-      items.push({ bytes: encodeMeasurement(measurement), id: measurement.id, startTimeMs: Number(measurement.startTimeMs) });
+      items.push({ bytes: encodeMeasurement(measurement), id: measurement.id, startTimeMs: measurement.startTimeMs });
       const verdict = measurement.analysis?.verdict ?? '';
       const key = verdict === '' ? 'undetermined' : verdict;
       verdicts[key] = (verdicts[key] ?? 0) + 1;
