@@ -27,11 +27,16 @@ export const DEFAULT_MAX_REDIRECTS = 10;
 /** Default spacing of throughput samples. */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 50;
 
-// Response headers worth keeping: what identifies a server, a cache, a
-// middlebox or a redirect. Others (cookies...) are noise or identifying.
-const KEPT_RESPONSE_HEADERS: readonly string[] = [
+/**
+ * Response headers worth keeping: what identifies a server, a cache, a
+ * middlebox, a redirect or a CDN's challenge (cf-mitigated, cf-ray,
+ * x-amzn-waf-action: shared/data/challenges/). Others (cookies...) are noise
+ * or identifying. The OONI import keeps the same ones.
+ */
+export const KEPT_RESPONSE_HEADERS: readonly string[] = [
   'server', 'location', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'via',
   'x-cache', 'x-served-by', 'x-powered-by', 'cache-control', 'refresh', 'connection',
+  'cf-mitigated', 'cf-ray', 'x-amzn-waf-action',
 ];
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);

@@ -20,6 +20,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_REDIRECTS,
   DEFAULT_SAMPLE_INTERVAL_MS,
+  KEPT_RESPONSE_HEADERS,
   httpGet,
   newHttpObservation,
 } from './http.js';
