@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import type { steppe } from '@steppe/proto';
 import type { Operation } from '../failures.js';
+import { ipToBytes } from '../net/cidr.js';
 import { dnsBlockingType, tcpBlockingType } from './differential-rules.js';
 import { analyseDns } from './dns-analysis.js';
 import type { Indexed } from './effective.js';
@@ -68,8 +68,9 @@ function failedStepOf(ctx: Context, hop: UnfinishedHop): HopStep | undefined {
   const host = bareHost(url.hostname);
   const https = url.protocol === 'https:';
   const port = url.port !== '' ? Number(url.port) : https ? 443 : 80;
-  let addresses = isIP(host) !== 0 ? [host] : ctx.dns.addresses;
-  if (isIP(host) === 0 && host !== ctx.target.domain) {
+  const literal = ipToBytes(host) !== undefined;
+  let addresses = literal ? [host] : ctx.dns.addresses;
+  if (!literal && host !== ctx.target.domain) {
     const dns = analyseDns(ctx.eff.dns, [], host, ctx.labAddresses);
     if (dns.measured && dns.failure !== '') {
       return { step: 'dns', failure: dns.failure, evidence: `dns_queries[${dns.failureQueryIndex}] (${host}) failed with ${dns.failure}` };
