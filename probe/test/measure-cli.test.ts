@@ -64,6 +64,7 @@ describe('steppe-probe measure: argument errors exit 2 naming the argument', () 
   it.each([
     [['--resolver', 'nope'], '--resolver'],
     [['--resolver', '127.0.0.1:99999'], '--resolver'],
+    [['--third-party-resolver', '127.0.0.250:53,dns.google'], '--third-party-resolver[1]'],
     [['--allow-net', '10.0.0.0/33'], '--allow-net'],
     [['--concurrency', '0'], '--concurrency'],
     [['--timeout-ms', 'soon'], '--timeout-ms'],
@@ -108,7 +109,7 @@ describe('steppe-probe measure: argument errors exit 2 naming the argument', () 
   it('--help documents every option of the contract', async () => {
     const r = await measure(['--help']);
     expect(r.code).toBe(0);
-    for (const o of ['--targets', '--resolver', '--control', '--allow-net', '--concurrency', '--timeout-ms', '--ca-file', '--interception-roots', '--local-address', '--control-sni', '--lab-addresses', '--out', '--collector', '--data-dir', '--upload-timeout-ms']) {
+    for (const o of ['--targets', '--resolver', '--third-party-resolver', '--control', '--allow-net', '--concurrency', '--timeout-ms', '--ca-file', '--interception-roots', '--local-address', '--control-sni', '--lab-addresses', '--out', '--collector', '--data-dir', '--upload-timeout-ms']) {
       expect(r.out).toContain(o);
     }
   });

@@ -712,6 +712,9 @@ export namespace steppe {
             /** DnsQuery attempt. */
             attempt: number;
 
+            /** DnsQuery thirdPartyResolver. */
+            thirdPartyResolver: boolean;
+
             /**
              * Creates a new DnsQuery instance using the specified properties.
              * @param [properties] Properties to set
@@ -822,6 +825,9 @@ export namespace steppe {
 
                 /** DnsQuery attempt */
                 attempt?: (number|null);
+
+                /** DnsQuery thirdPartyResolver */
+                thirdPartyResolver?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -2315,6 +2315,7 @@ export const steppe = $root.steppe = (() => {
              * @property {number|null} [t0Ms] DnsQuery t0Ms
              * @property {number|null} [t1Ms] DnsQuery t1Ms
              * @property {number|null} [attempt] DnsQuery attempt
+             * @property {boolean|null} [thirdPartyResolver] DnsQuery thirdPartyResolver
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2420,6 +2421,14 @@ export const steppe = $root.steppe = (() => {
             DnsQuery.prototype.attempt = 0;
 
             /**
+             * DnsQuery thirdPartyResolver.
+             * @member {boolean} thirdPartyResolver
+             * @memberof steppe.v1.DnsQuery
+             * @instance
+             */
+            DnsQuery.prototype.thirdPartyResolver = false;
+
+            /**
              * Creates a new DnsQuery instance using the specified properties.
              * @function create
              * @memberof steppe.v1.DnsQuery
@@ -2471,6 +2480,8 @@ export const steppe = $root.steppe = (() => {
                     w.uint32(/* id 8, wireType 1 =*/65).double(m.t1Ms);
                 if (m.attempt != null && $Object.hasOwnProperty.call(m, "attempt") && m.attempt !== 0)
                     w.uint32(/* id 9, wireType 0 =*/72).uint32(m.attempt);
+                if (m.thirdPartyResolver != null && $Object.hasOwnProperty.call(m, "thirdPartyResolver") && m.thirdPartyResolver !== false)
+                    w.uint32(/* id 10, wireType 0 =*/80).bool(m.thirdPartyResolver);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -2608,6 +2619,15 @@ export const steppe = $root.steppe = (() => {
                                 delete m.attempt;
                             continue;
                         }
+                    case 10: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.bool())
+                                m.thirdPartyResolver = v;
+                            else
+                                delete m.thirdPartyResolver;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -2699,6 +2719,10 @@ export const steppe = $root.steppe = (() => {
                     if (!$util.isInteger(m.attempt))
                         return "attempt: integer expected";
                 }
+                if (m.thirdPartyResolver != null && $Object.hasOwnProperty.call(m, "thirdPartyResolver")) {
+                    if (typeof m.thirdPartyResolver !== "boolean")
+                        return "thirdPartyResolver: boolean expected";
+                }
                 return null;
             };
 
@@ -2788,6 +2812,11 @@ export const steppe = $root.steppe = (() => {
                         m.attempt = d.attempt >>> 0;
                     }
                 }
+                if (d.thirdPartyResolver != null) {
+                    if (d.thirdPartyResolver) {
+                        m.thirdPartyResolver = $Boolean(d.thirdPartyResolver);
+                    }
+                }
                 return m;
             };
 
@@ -2820,6 +2849,7 @@ export const steppe = $root.steppe = (() => {
                     d.t0Ms = 0;
                     d.t1Ms = 0;
                     d.attempt = 0;
+                    d.thirdPartyResolver = false;
                 }
                 if (m.resolver != null && $Object.hasOwnProperty.call(m, "resolver")) {
                     d.resolver = m.resolver;
@@ -2850,6 +2880,9 @@ export const steppe = $root.steppe = (() => {
                 }
                 if (m.attempt != null && $Object.hasOwnProperty.call(m, "attempt")) {
                     d.attempt = m.attempt;
+                }
+                if (m.thirdPartyResolver != null && $Object.hasOwnProperty.call(m, "thirdPartyResolver")) {
+                    d.thirdPartyResolver = m.thirdPartyResolver;
                 }
                 return d;
             };

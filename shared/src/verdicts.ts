@@ -27,3 +27,12 @@ export function isVerdict(value: string): value is Verdict {
 
 /** Verdicts that mean "blocked or tampered with" (an anomaly). */
 export const BLOCKING_VERDICTS: readonly Verdict[] = VERDICTS.filter((v) => v !== 'accessible' && v !== 'down');
+
+/**
+ * The `blocking_type` of an `accessible` verdict whose site answered with a
+ * CDN or WAF challenge page (a browser check, docs/verdicts.md) instead of
+ * the page: not an anomaly, yet not a page that was compared with the
+ * control either, so counts of accessible measurements can tell the two
+ * apart. The only blocking type a non-anomalous verdict carries.
+ */
+export const SERVER_CHALLENGE = 'server_challenge';

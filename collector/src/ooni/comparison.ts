@@ -1,4 +1,5 @@
 import type { steppe } from '@steppe/proto';
+import { KEPT_RESPONSE_HEADERS } from '@steppe/shared';
 
 type HttpRequestProps = steppe.v1.HttpRequest.$Properties;
 type ControlProps = steppe.v1.ControlMeasurement.$Properties;
@@ -75,7 +76,8 @@ function headersMatch(probeNames: readonly string[], controlNames: readonly stri
   return uncommonControl.some((n) => probe.has(n));
 }
 
-const PROBE_KEPT_UNCOMMON: ReadonlySet<string> = new Set(['x-cache', 'x-served-by', 'refresh']);
+// The uncommon headers the probe keeps (shared netx KEPT_RESPONSE_HEADERS).
+const PROBE_KEPT_UNCOMMON: ReadonlySet<string> = new Set([...KEPT_RESPONSE_HEADERS].filter((h) => !COMMON_HEADERS.has(h)));
 
 function isKeptByProbe(name: string): boolean {
   return PROBE_KEPT_UNCOMMON.has(name);

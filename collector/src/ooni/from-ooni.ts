@@ -70,8 +70,9 @@ const MAX_ANNOTATION_CHARS = 256;
  * lists, `dns_experiment_failure` and `x_*` runtime keys; 0.5 adds `t0`,
  * `transaction_id`, TLS `address`, the control's `tls_handshake`/`ip_info`
  * maps and `x_dns_duplicate_responses` (late DNS answers, kept here as extra
- * responses of their query). `requests` is latest-first in OONI and
- * chronological in Steppe.
+ * responses of their query) and asks resolvers besides the system's (marked
+ * `third_party_resolver`). `requests` is put in the order the requests were
+ * made (chronologicalRequests).
  */
 export function convertOoniWebConnectivity(record: unknown): OoniConversion {
   const r = asObject(record);
@@ -98,10 +99,10 @@ export function convertOoniWebConnectivity(record: unknown): OoniConversion {
   };
   const id = ooniMeasurementId(startMs, reportId, input, testName);
   const observations = {
-    dnsQueries: dnsQueries(tk),
+    dnsQueries: dnsQueries(tk, testVersion),
     tcpConnects: tcpConnects(tk),
     tlsHandshakes: [] as TlsHandshakeProps[],
-    httpRequests: httpRequests(tk, input),
+    httpRequests: httpRequests(tk, input, testVersion),
     networkEvents: [] as NetworkEventProps[],
   };
   observations.tlsHandshakes = tlsHandshakes(tk, domain, observations.tcpConnects);
@@ -197,8 +198,33 @@ function answersOf(q: JsonObject): steppe.v1.DnsAnswer.$Properties[] {
   }));
 }
 
-function dnsQueries(tk: JsonObject): DnsQueryProps[] {
-  return objectsOf(tk['queries']).map((q) => {
+/** web_connectivity 0.5 and later ask resolvers besides the system's (ts-017 extensions E003, E004). */
+function asksSeveralResolvers(testVersion: string): boolean {
+  return !/^0\.[0-4](?:[.\-+]|$)/.test(testVersion);
+}
+
+function tagsOf(o: JsonObject): string[] {
+  return (asArray(o['tags']) ?? []).flatMap((t) => asString(t) ?? []);
+}
+
+/**
+ * Whether a query asked a third-party resolver. ts-017: results of the
+ * classic algorithm carry the `classic` tag, and for version 0.5 and later
+ * only the getaddrinfo lookups are the classic (system) ones; before 0.5
+ * every result is the classic algorithm's. Steppe's own exports tag the
+ * system resolver's queries `classic`.
+ */
+function isThirdParty(q: JsonObject, testVersion: string, tagged: boolean): boolean {
+  if (tagsOf(q).includes('classic')) return false;
+  if (!tagged && !asksSeveralResolvers(testVersion)) return false;
+  const engine = asString(q['engine']) ?? '';
+  return engine !== 'getaddrinfo' && engine !== 'system';
+}
+
+function dnsQueries(tk: JsonObject, testVersion: string): DnsQueryProps[] {
+  const queries = objectsOf(tk['queries']);
+  const tagged = queries.some((q) => tagsOf(q).includes('classic'));
+  return queries.map((q) => {
     const failure = failureFromOoni(q['failure']);
     const answers = answersOf(q);
     const { t0Ms, t1Ms } = times(q);
@@ -218,6 +244,7 @@ function dnsQueries(tk: JsonObject): DnsQueryProps[] {
       t0Ms,
       t1Ms,
       attempt: 0,
+      thirdPartyResolver: isThirdParty(q, testVersion, tagged),
     };
   });
 }
@@ -315,12 +342,38 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
-function httpRequests(tk: JsonObject, input: string): HttpRequestProps[] {
-  // OONI lists the final response first (ts-017: time-reverse order).
-  return objectsOf(tk['requests']).reverse().map((t) => {
+/**
+ * `requests` in the order the requests were made. ts-017 wants them most
+ * recent first, and Measurement Kit (0.0.x), probe-engine and probe-cli (0.2
+ * to 0.5) and Steppe's own exports (`x_steppe`) write them so.
+ * ooniprobe-legacy (0.1.x) appends one entry per attempt at the input URL,
+ * each with that attempt's final response (Twisted's RedirectAgent reports
+ * no intermediate hop), so its list is already in order. When every entry
+ * carries a distinct time (`t0`, else `t`), that order is used instead.
+ */
+function chronologicalRequests(tk: JsonObject, testVersion: string): JsonObject[] {
+  const listed = objectsOf(tk['requests']);
+  const legacy = /^0\.1(?:[.\-+]|$)/.test(testVersion) && tk['x_steppe'] === undefined;
+  const ordered = legacy ? listed : [...listed].reverse();
+  const times = ordered.map((r) => asNumber(r['t0']) ?? asNumber(r['t']));
+  const known = times.flatMap((t) => (t === undefined ? [] : [t]));
+  if (known.length !== ordered.length || new Set(known).size !== known.length) return ordered;
+  return ordered.map((r, i) => ({ r, t: known[i] ?? 0 })).sort((a, b) => a.t - b.t).map((x) => x.r);
+}
+
+function httpRequests(tk: JsonObject, input: string, testVersion: string): HttpRequestProps[] {
+  const requests = chronologicalRequests(tk, testVersion);
+  // Measurement Kit (0.0.x) writes the chain's one failure on every entry:
+  // it belongs to the last request only.
+  const lastFailure = failureFromOoni(requests[requests.length - 1]?.['failure']);
+  const sharedFailure = /^0\.0(?:[.\-+]|$)/.test(testVersion) && lastFailure !== '';
+  let previousLocation = '';
+  return requests.map((t, index) => {
     const request = asObject(t['request']);
     const response = asObject(t['response']);
-    const url = asString(request?.['url']) ?? input;
+    // An entry without a request failed before one was made (Measurement
+    // Kit): it was the request for the previous hop's redirect.
+    const url = asString(request?.['url']) ?? (previousLocation !== '' ? previousLocation : input);
     const statusCode = Math.max(0, Math.floor(asNumber(response?.['code']) ?? 0));
     const body = fromMaybeBinaryData(response?.['body']);
     const responseHeaders = headerPairs(response)
@@ -333,7 +386,7 @@ function httpRequests(tk: JsonObject, input: string): HttpRequestProps[] {
       requestHeaders: headerPairs(request),
       statusCode,
       responseHeaders,
-      failure: failureFromOoni(t['failure']),
+      failure: sharedFailure && index < requests.length - 1 && statusCode > 0 ? '' : failureFromOoni(t['failure']),
       ...times(t),
       location: statusCode >= 300 && statusCode < 400 && location.length > 0 ? resolveUrl(location, url) : '',
       address: asString(t['address']) ?? '',
@@ -347,6 +400,7 @@ function httpRequests(tk: JsonObject, input: string): HttpRequestProps[] {
       observation.bodyPrefix = body.subarray(0, BODY_PREFIX_BYTES);
       observation.title = extractTitle(body);
     }
+    previousLocation = observation.location ?? '';
     return observation;
   });
 }

@@ -10,6 +10,7 @@ import {
 } from '@steppe/shared';
 import { openMaybeGzip } from '../export/maybe-gzip.js';
 import type { ImportedMeasurement, MeasurementStore } from '../store/store.js';
+import { type OoniDisagreement, disagreementOf } from './disagreements.js';
 import { convertOoniWebConnectivity } from './from-ooni.js';
 
 /** Options of an OONI import. */
@@ -28,6 +29,11 @@ export interface OoniImportOptions {
   readonly signal?: AbortSignal;
   /** Skipped lines listed in the summary at most (default 100; all are counted). */
   readonly maxListedProblems?: number;
+  /**
+   * Called, in line order, for every measurement where OONI's verdict and
+   * Steppe's differ (`--disagreements FILE`); awaited before the next line.
+   */
+  readonly onDisagreement?: (disagreement: OoniDisagreement) => void | Promise<void>;
 }
 
 /** A line that was not imported. */
@@ -49,6 +55,10 @@ export interface OoniImportSummary {
   problems: ImportProblem[];
   /** OONI's `blocking` (rows) × Steppe's verdict (columns) over every converted measurement. */
   agreement: Record<string, Record<string, number>>;
+  /** Measurements where the two verdicts differ in OONI's terms (disagreements.ts). */
+  disagreements: number;
+  /** Of those, the known, deliberate differences, by name. */
+  knownDifferences: Record<string, number>;
   /** web_connectivity versions seen. */
   testVersions: Record<string, number>;
   /** True when stopped by the signal before the end of the file. */
@@ -57,7 +67,10 @@ export interface OoniImportSummary {
 
 /** A new, empty summary. */
 export function emptySummary(): OoniImportSummary {
-  return { lines: 0, imported: 0, duplicates: 0, skipped: 0, skippedByReason: {}, problems: [], agreement: {}, testVersions: {}, interrupted: false };
+  return {
+    lines: 0, imported: 0, duplicates: 0, skipped: 0, skippedByReason: {}, problems: [], agreement: {}, disagreements: 0, knownDifferences: {},
+    testVersions: {}, interrupted: false,
+  };
 }
 
 function increment(map: Record<string, number>, key: string): void {
@@ -153,6 +166,12 @@ export async function importOoniLines(lines: AsyncIterable<string>, options: Oon
     const row = summary.agreement[ooniBlockingLabel(value.ooni.blocking)] ?? {};
     increment(row, steppeVerdictLabel(analysis.verdict));
     summary.agreement[ooniBlockingLabel(value.ooni.blocking)] = row;
+    const disagreement = disagreementOf(value, analysis, lineNo);
+    if (disagreement !== undefined) {
+      summary.disagreements += 1;
+      if (disagreement.knownDifference !== null) increment(summary.knownDifferences, disagreement.knownDifference);
+      await options.onDisagreement?.(disagreement);
+    }
     batch.push({
       id: value.id,
       raw,

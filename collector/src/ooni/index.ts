@@ -3,6 +3,14 @@
 // measurements. Pure functions; docs/design/dd-003-ooni-compat.md.
 export { type MaybeBinaryData, fromMaybeBinaryData, toBinaryData, toMaybeBinaryData } from './binary-data.js';
 export { type OoniComparison, compareWithControl, finalRequest } from './comparison.js';
+export {
+  type KnownDifference,
+  type OoniDisagreement,
+  KNOWN_DIFFERENCES,
+  agreesWithOoni,
+  disagreementJson,
+  disagreementOf,
+} from './disagreements.js';
 export { endpointKey, parseEndpoint } from './endpoint.js';
 export { failureFromOoni, failureToOoni, unknownFailure } from './failures.js';
 export {

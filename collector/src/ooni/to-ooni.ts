@@ -190,6 +190,9 @@ function ooniQuery(q: DnsQueryProps, response: DnsResponseProps | undefined, asn
     resolver_address: q.resolver ?? '',
     t0: msToSeconds(q.t0Ms ?? 0),
     t: msToSeconds(response?.tMs ?? q.t1Ms ?? 0),
+    // ts-017: the classic (system resolver's) results carry the `classic` tag;
+    // third-party resolvers' do not (the importer reads it back).
+    tags: q.thirdPartyResolver === true ? [] : ['classic'],
   };
   if (response !== undefined) out['rcode'] = response.rcode ?? 0;
   return out;

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -122,6 +122,43 @@ describe('steppe-collector import-ooni', () => {
     expect(text).toMatch(/agreement \(rows: OONI blocking, columns: Steppe verdict\):/);
     // Columns are Steppe's verdicts (down, tcp_ip): OONI's http-diff was, for Steppe, the site being down.
     expect(text).toMatch(/OONI blocking \\ Steppe\s+down\s+tcp_ip\n\s+http-diff\s+1\s+0\s*\n\s+tcp_ip\s+0\s+1/);
+  });
+
+  it('--disagreements FILE writes every measurement where OONI and Steppe differ, with both verdicts and the evidence', async () => {
+    const { dir } = await open();
+    const out = join(dir, 'disagreements.jsonl');
+    const files = ['web_connectivity-0.2.jsonl', 'web_connectivity-challenges.jsonl', 'web_connectivity-differences.jsonl', 'web_connectivity-0.5-redirect-failures.jsonl']
+      .map((f) => fixture(f));
+    const { io, out: stdout } = captureIO();
+    expect(await main(['import-ooni', ...files, '--db', `${dir}/c.db`, '--disagreements', out], io)).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Where the two agree in OONI's terms (a blockpage is OONI's http-diff, tls its http-failure), nothing is written.
+    expect(lines.map((l) => [l['input'], l['known_difference']])).toEqual([
+      ['http://www.kazbio.info/', 'control_failed_too'],
+      ['http://www.cloudflare-cache.com/', 'server_challenge'],
+      ['https://www.bjp.org/', 'server_challenge'],
+      ['http://www.respublika-kaz.info/', 'isp_nxdomain_hijacking'],
+      ['https://bit.ly/32447', 'failed_step_named'],
+    ]);
+    expect(lines[1]).toMatchObject({
+      file: fixture('web_connectivity-challenges.jsonl'),
+      line: 1,
+      test_version: '0.5.28',
+      report_id: '20240709T114000Z_webconnectivity_KZ_9198_n1_ChallengeHttp00001',
+      ooni: { blocking: 'http-diff', accessible: false },
+      steppe: { verdict: 'accessible', blocking_type: 'server_challenge', anomaly: false, fingerprint_id: 'challenge.cloudflare_chl_opt' },
+    });
+    expect(((lines[1]?.['steppe'] as { evidence: string[] }).evidence).join('\n')).toContain('CDN challenge fingerprint');
+    expect(lines[4]).toMatchObject({ line: 2, ooni: { blocking: 'http-failure' }, steppe: { verdict: 'tcp_ip', failure: 'connection_refused', failed_step: 'tcp_connect' } });
+    expect(stdout()).toContain('disagreements with OONI (in OONI\'s terms): 2 (known differences: server_challenge 2)');
+    expect(stdout()).toContain('disagreements with OONI (in OONI\'s terms): 1 (known differences: failed_step_named 1)');
+  });
+
+  it('exits 2 when the disagreements file cannot be written', async () => {
+    const { dir } = await open();
+    const bad = captureIO();
+    expect(await main(['import-ooni', fixture('web_connectivity-0.2.jsonl'), '--db', `${dir}/c.db`, '--disagreements', join(dir, 'no', 'such', 'dir.jsonl')], bad.io)).toBe(2);
+    expect(bad.err()).toContain('--disagreements');
   });
 
   it('exits 2 on bad options and 1 when nothing was usable', async () => {

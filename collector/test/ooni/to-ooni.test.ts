@@ -65,7 +65,7 @@ describe('toOoniMeasurement', () => {
     expect(tk['queries']).toEqual([{
       answers: [{ answer_type: 'A', ipv4: '157.240.210.35', ttl: 300 }],
       engine: 'udp', failure: null, hostname: 'www.facebook.com', query_type: 'A', resolver_hostname: null, resolver_port: null,
-      resolver_address: '92.46.63.11:53', t0: 0.001, t: 0.0215, rcode: 0,
+      resolver_address: '92.46.63.11:53', t0: 0.001, t: 0.0215, rcode: 0, tags: ['classic'],
     }]);
     expect(tk['tcp_connect']).toEqual([{ ip: '157.240.210.35', port: 443, status: { failure: null, success: true, blocked: false }, t0: 0.022, t: 0.0613 }]);
     const tls = (tk['tls_handshakes'] as Obj[])[0];
@@ -125,7 +125,11 @@ describe('toOoniMeasurement', () => {
   });
 
   it('round-trips: an export read back by the OONI importer gives Steppe the same verdict', () => {
-    for (const file of ['web_connectivity-0.1.jsonl', 'web_connectivity-0.2.jsonl', 'web_connectivity-0.4.jsonl', 'web_connectivity-0.5.jsonl']) {
+    for (const file of [
+      'web_connectivity-0.1.jsonl', 'web_connectivity-0.2.jsonl', 'web_connectivity-0.4.jsonl', 'web_connectivity-0.5.jsonl',
+      'web_connectivity-0.5-resolvers.jsonl', 'web_connectivity-redirects.jsonl', 'web_connectivity-0.5-redirect-failures.jsonl',
+      'web_connectivity-challenges.jsonl', 'web_connectivity-differences.jsonl',
+    ]) {
       const lines = readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8').split('\n');
       for (const line of lines) {
         let rec: unknown;

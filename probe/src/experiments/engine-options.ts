@@ -16,6 +16,12 @@ export interface EngineOptions {
   readonly probeId: string;
   /** The DNS resolver asked over UDP (`--resolver`, or the system's from /etc/resolv.conf). */
   readonly resolver: { readonly host: string; readonly port: number };
+  /**
+   * Resolvers asked besides (`--third-party-resolver`), over UDP, recorded
+   * as third-party: whether they circumvent DNS blocking. Their addresses are
+   * used only when `resolver` yields none (ooni/spec ts-017 E003).
+   */
+  readonly thirdPartyResolvers?: readonly { readonly host: string; readonly port: number }[];
   /** The collector's base URL for the control vantage (`--control`); no control when absent. */
   readonly controlUrl?: string;
   /** The egress allow-list (`--allow-net`): nothing outside it is ever connected to. */

@@ -35,6 +35,11 @@ export interface DnsLookupOptions {
    */
   readonly duplicateWindowMs?: number | undefined;
   readonly attempt?: number | undefined;
+  /**
+   * The resolver is one the probe asks besides the system's (recorded as
+   * `third_party_resolver`; the verdict judges DNS by the system's).
+   */
+  readonly thirdPartyResolver?: boolean | undefined;
 }
 
 /**
@@ -66,6 +71,7 @@ function newObservation(options: DnsLookupOptions, transport: steppe.v1.DnsTrans
     t0Ms: options.trace.elapsedMs(),
     t1Ms: 0,
     attempt: options.attempt ?? 0,
+    thirdPartyResolver: options.thirdPartyResolver ?? false,
   };
 }
 

@@ -23,6 +23,8 @@ export interface DohLookupOptions {
   readonly guard: EgressGuard;
   readonly trace: Trace;
   readonly attempt?: number | undefined;
+  /** Recorded as `third_party_resolver` (see DnsLookupOptions). */
+  readonly thirdPartyResolver?: boolean | undefined;
 }
 
 // Largest DNS message (RFC 8484 §6 allows up to 65535).
@@ -45,6 +47,7 @@ export async function dohLookup(options: DohLookupOptions): Promise<DnsQueryObse
     t0Ms: trace.elapsedMs(),
     t1Ms: 0,
     attempt: options.attempt ?? 0,
+    thirdPartyResolver: options.thirdPartyResolver ?? false,
   };
   let pinned: PinnedClient | undefined;
   try {

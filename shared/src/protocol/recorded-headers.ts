@@ -8,4 +8,6 @@
 export const KEPT_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   'server', 'location', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'via',
   'x-cache', 'x-served-by', 'x-powered-by', 'cache-control', 'refresh', 'connection',
+  // A CDN's challenge (shared/data/challenges/): the page differs for a reason that is not censorship.
+  'cf-mitigated', 'cf-ray', 'x-amzn-waf-action',
 ]);

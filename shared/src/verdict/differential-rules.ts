@@ -1,5 +1,6 @@
 import type { steppe } from '@steppe/proto';
 import type { Indexed } from './effective.js';
+import { controlChallengeOf } from './challenges.js';
 import { bodyBytesReceived, probeDownloadMs, probeThroughputBps } from './http-compare.js';
 import { certificateSha256, commonNameOf, parseDerCertificate } from './interception-roots.js';
 import {
@@ -22,7 +23,8 @@ import {
 
 type HttpRequest = steppe.v1.HttpRequest.$Properties;
 
-function dnsBlockingType(failure: string): string {
+/** The `dns` blocking type of a resolution failure. */
+export function dnsBlockingType(failure: string): string {
   switch (failure) {
     case 'dns_nxdomain_error': return 'dns_nxdomain';
     case 'dns_servfail_error': return 'dns_servfail';
@@ -33,7 +35,8 @@ function dnsBlockingType(failure: string): string {
   }
 }
 
-function tcpBlockingType(failure: string): string {
+/** The `tcp_ip` blocking type of a connect failure. */
+export function tcpBlockingType(failure: string): string {
   switch (failure) {
     case 'connection_reset': return 'tcp_reset';
     case 'generic_timeout_error': return 'tcp_timeout';
@@ -53,6 +56,24 @@ function suffixFor(failure: string): string {
   }
 }
 
+/**
+ * What third-party resolvers answered while the system resolver failed:
+ * evidence that they circumvent the blocking (and whether the page came
+ * through them), never a reason to call the site accessible.
+ */
+function circumvention(ctx: Context): string[] {
+  const answered = ctx.dns.thirdParty.filter((t) => t.addresses.length > 0);
+  if (answered.length === 0) return [];
+  const lines = answered.map((t) => `dns_queries[${t.queryIndex}] (third-party resolver ${t.resolver}) answered ${t.addresses.join(', ')}: not the resolver the volunteer's applications use; a third-party resolver circumvents the blocking`);
+  const { final, comparison } = ctx;
+  if (final !== undefined && !failed(final.value)) {
+    lines.push(comparison !== undefined && !comparison.differs
+      ? `${httpName(final)} fetched the page through it, matching control.http (status ${final.value.statusCode ?? 0})`
+      : `${httpName(final)} got status ${final.value.statusCode ?? 0} through it`);
+  }
+  return lines;
+}
+
 export function dnsRule(ctx: Context): Decision | undefined {
   const { dns, control } = ctx;
   if (!dns.measured || dns.failure === '') return undefined;
@@ -60,7 +81,7 @@ export function dnsRule(ctx: Context): Decision | undefined {
   return {
     verdict: 'dns',
     blockingType: dnsBlockingType(dns.failure),
-    evidence: [`dns_queries[${dns.failureQueryIndex}] failed with ${dns.failure} while control.dns resolved ${[...control.addresses].join(', ')}`],
+    evidence: [`dns_queries[${dns.failureQueryIndex}] failed with ${dns.failure} while control.dns resolved ${[...control.addresses].join(', ')}`, ...circumvention(ctx)],
   };
 }
 
@@ -182,6 +203,13 @@ export function httpRule(ctx: Context): Decision | undefined {
   if (comparison === undefined) return undefined;
   if (comparison.differs) {
     const differs = `${httpName(final)} differs from control.http: ${comparison.reasons.join('; ')}`;
+    const challenged = controlChallengeOf(control, ctx.reference);
+    if (challenged !== undefined) {
+      return {
+        verdict: 'accessible',
+        evidence: [differs, `control.http got a CDN challenge page (title ${JSON.stringify(control.http?.title ?? '')}, challenge fingerprint ${challenged.name}): the control never saw the page, so the probe's was not compared`],
+      };
+    }
     for (const h of ctx.chain) {
       const vague = responseFingerprints(h.value, ctx.reference).find((f) => f.strength === 'vague');
       if (vague !== undefined) {

@@ -46,6 +46,20 @@ export interface DnsFindings {
   readonly bogons: readonly DnsValue[];
   /** Evidence of on-path injection, or undefined. */
   readonly injection: string | undefined;
+  /**
+   * What the third-party resolvers (queries with `third_party_resolver`)
+   * answered, when the system resolver was asked too: evidence of
+   * circumvention, never of accessibility.
+   */
+  readonly thirdParty: readonly ThirdPartyAnswer[];
+}
+
+/** One third-party resolver's answer to a query for the measured domain. */
+export interface ThirdPartyAnswer {
+  readonly queryIndex: number;
+  readonly resolver: string;
+  readonly addresses: readonly string[];
+  readonly failure: string;
 }
 
 const DOH = steppe.v1.DnsTransport.DNS_TRANSPORT_DOH;
@@ -79,10 +93,24 @@ function queryFailure(query: DnsQuery, addresses: number): string {
   return addresses === 0 ? 'dns_no_answer' : '';
 }
 
+/** The addresses of a query's stub response and its failure. */
+function answerOf(query: DnsQuery): { addresses: string[]; failure: string } {
+  const addresses = (stubResponse(query)?.answers ?? [])
+    .filter((a) => (a.answerType === 'A' || a.answerType === 'AAAA') && (a.value ?? '') !== '')
+    .map((a) => a.value ?? '');
+  return { addresses, failure: queryFailure(query, addresses.length) };
+}
+
 /**
- * Analyse the effective DNS queries for `domain`. Queries over DoH (the
- * probe's optional trusted resolver) are left out when the probe also asked
- * its own resolver over UDP/TCP: what censorship changes is the latter.
+ * Analyse the effective DNS queries for `domain`. The system resolver
+ * decides: it is what every application on the volunteer's machine uses, so
+ * its failure or tampering is DNS blocking whatever other resolvers say.
+ * Queries to third-party resolvers (`third_party_resolver`) are set aside
+ * when the system resolver was asked too, and reported in `thirdParty`; so
+ * are queries over DoH when the system resolver was also asked over UDP/TCP
+ * (records from before the flag: what censorship changes is the latter).
+ * Injection (one query answered twice differently) counts on any UDP/TCP
+ * query: no resolver does that, an on-path injector does.
  */
 export function analyseDns(
   queries: readonly Indexed<DnsQuery>[],
@@ -91,8 +119,11 @@ export function analyseDns(
   labAddresses: readonly Cidr[],
 ): DnsFindings {
   const forDomain = queries.filter((q) => (q.value.hostname ?? '').toLowerCase().replace(/\.$/, '') === domain);
-  const plain = forDomain.filter((q) => q.value.transport !== DOH);
-  const used = plain.length > 0 ? plain : forDomain;
+  const system = forDomain.filter((q) => q.value.thirdPartyResolver !== true);
+  const own = system.length > 0 ? system : forDomain;
+  const plain = own.filter((q) => q.value.transport !== DOH);
+  const used = plain.length > 0 ? plain : own;
+  const thirdParty = system.length > 0 ? forDomain.filter((q) => q.value.thirdPartyResolver === true) : [];
   const values: DnsValue[] = [];
   const addresses: string[] = [];
   let failure = '';
@@ -101,7 +132,6 @@ export function analyseDns(
   let multiResponse = false;
 
   for (const q of used) {
-    const responses = q.value.responses ?? [];
     const first = stubResponse(q.value);
     let count = 0;
     for (const a of first?.answers ?? []) {
@@ -121,11 +151,15 @@ export function analyseDns(
       failure = f;
       failureQueryIndex = q.index;
     }
+  }
+  for (const q of [...used, ...thirdParty.filter((t) => t.value.transport !== DOH)]) {
+    const responses = q.value.responses ?? [];
     if (responses.length > 1) {
       multiResponse = true;
       const distinct = new Set(responses.map(answerSet));
       if (distinct.size > 1 && injection === undefined) {
-        injection = `dns_queries[${q.index}] (${q.value.queryType ?? ''} ${domain}) got ${responses.length} responses with different answers: ` +
+        const via = q.value.thirdPartyResolver === true ? ` via the third-party resolver ${q.value.resolver ?? ''}` : '';
+        injection = `dns_queries[${q.index}] (${q.value.queryType ?? ''} ${domain}${via}) got ${responses.length} responses with different answers: ` +
           responses.map((r) => `[${(r.answers ?? []).map((a) => a.value ?? '').join(' ') || `rcode ${r.rcode ?? 0}`}]`).join(' vs ');
       }
     }
@@ -146,6 +180,7 @@ export function analyseDns(
     failureQueryIndex: addresses.length > 0 ? -1 : failureQueryIndex,
     bogons,
     injection,
+    thirdParty: thirdParty.map((q) => ({ queryIndex: q.index, resolver: q.value.resolver ?? '', ...answerOf(q.value) })),
   };
 }
 

@@ -4,12 +4,19 @@ import { type InterceptionRoot, loadInterceptionRoots } from './interception-roo
 
 /**
  * The reference data a verdict rests on besides the observations: blockpage
- * fingerprints and known interception roots. Passed in explicitly so a
- * re-analysis can say exactly which data it used, and tests can use their own.
+ * fingerprints, CDN challenge fingerprints and known interception roots.
+ * Passed in explicitly so a re-analysis can say exactly which data it used,
+ * and tests can use their own.
  */
 export interface VerdictReference {
   readonly httpFingerprints: readonly Fingerprint[];
   readonly dnsFingerprints: readonly Fingerprint[];
+  /**
+   * CDN and WAF challenge pages (shared/data/challenges/), in the blockpage
+   * fingerprints' format: a response matching one is the site's CDN asking
+   * for a browser check, not censorship (docs/verdicts.md).
+   */
+  readonly challengeFingerprints: readonly Fingerprint[];
   readonly interceptionRoots: readonly InterceptionRoot[];
 }
 
@@ -35,8 +42,9 @@ export function readBundledInterceptionRootPems(): string[] {
 let bundled: VerdictReference | undefined;
 
 /**
- * The reference data shipped in shared/data/: OONI's blockpage fingerprints
- * and the Kazakh interception roots, read from disk once and cached. Pass
+ * The reference data shipped in shared/data/: OONI's blockpage fingerprints,
+ * the challenge fingerprints and the Kazakh interception roots, read from
+ * disk once and cached. Pass
  * `extraInterceptionRootPems` (e.g. the probe's `--interception-roots PEM`)
  * to add roots; the cached bundle is not modified.
  */
@@ -49,6 +57,7 @@ export function defaultVerdictReference(options: { readonly extraInterceptionRoo
     bundled = {
       httpFingerprints: fingerprints.http,
       dnsFingerprints: fingerprints.dns,
+      challengeFingerprints: loadFingerprints(readFileSync(referenceDataUrl('challenges/challenge_fingerprints.csv'), 'utf8'), '').http,
       interceptionRoots: loadInterceptionRoots(readBundledInterceptionRootPems()),
     };
   }
@@ -62,14 +71,18 @@ export function withInterceptionRoots(reference: VerdictReference, roots: readon
   return { ...reference, interceptionRoots: [...reference.interceptionRoots, ...roots.filter((r) => !known.has(r.sha256))] };
 }
 
-/** A copy of `reference` with more blockpage fingerprints (e.g. a lab's or a researcher's own CSV). */
-export function withFingerprints(reference: VerdictReference, extra: { readonly http?: readonly Fingerprint[]; readonly dns?: readonly Fingerprint[] }): VerdictReference {
+/** A copy of `reference` with more blockpage (or challenge) fingerprints (e.g. a lab's or a researcher's own CSV). */
+export function withFingerprints(
+  reference: VerdictReference,
+  extra: { readonly http?: readonly Fingerprint[]; readonly dns?: readonly Fingerprint[]; readonly challenge?: readonly Fingerprint[] },
+): VerdictReference {
   return {
     ...reference,
     httpFingerprints: [...reference.httpFingerprints, ...(extra.http ?? [])],
     dnsFingerprints: [...reference.dnsFingerprints, ...(extra.dns ?? [])],
+    challengeFingerprints: [...reference.challengeFingerprints, ...(extra.challenge ?? [])],
   };
 }
 
 /** Reference data with nothing in it: only differential rules apply. */
-export const EMPTY_VERDICT_REFERENCE: VerdictReference = { httpFingerprints: [], dnsFingerprints: [], interceptionRoots: [] };
+export const EMPTY_VERDICT_REFERENCE: VerdictReference = { httpFingerprints: [], dnsFingerprints: [], challengeFingerprints: [], interceptionRoots: [] };

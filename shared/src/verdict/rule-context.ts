@@ -1,5 +1,6 @@
 import type { steppe } from '@steppe/proto';
 import type { Operation } from '../failures.js';
+import type { Cidr } from '../net/cidr.js';
 import type { Verdict } from '../verdicts.js';
 import type { ControlView } from './control-view.js';
 import type { DnsConsistency, DnsFindings } from './dns-analysis.js';
@@ -21,6 +22,8 @@ export interface Decision {
   readonly confirmed?: boolean;
   readonly fingerprintId?: string;
   readonly issuerCn?: string;
+  /** The failing step the verdict rests on when it is not the measured URL's own (a redirect hop's). */
+  readonly failedAt?: { readonly step: Operation; readonly failure: string };
   readonly evidence: readonly string[];
 }
 
@@ -51,8 +54,26 @@ export interface Context {
   readonly ratioThreshold: number;
   readonly minDurationMs: number;
   readonly firstFailure: { readonly step: Operation; readonly failure: string; readonly evidence: string } | undefined;
+  /** Networks that count as public (the lab switch, VerdictOptions.labAddresses). */
+  readonly labAddresses: readonly Cidr[];
   /** Extra evidence collected by rules that did not decide. */
   readonly notes: string[];
+}
+
+/**
+ * A URL in one spelling, to tell whether two name the same resource: OONI's
+ * Go probes write a redirect to an empty path without the "/" (and keep
+ * default ports) where WHATWG parsing adds or drops them. The fragment never
+ * reaches the server, so it is dropped too.
+ */
+export function normalizeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.hash = '';
+    return parsed.href;
+  } catch {
+    return url;
+  }
 }
 
 /** Lowercase hex of bytes ('' for none). */
@@ -105,6 +126,11 @@ function usableFingerprints(all: readonly Fingerprint[]): readonly Fingerprint[]
 
 /** Every strong or vague HTTP fingerprint matching one response (`fp` rows are never blockpages). */
 export function responseFingerprints(h: HttpRequest, reference: VerdictReference): Fingerprint[] {
+  return matchResponse(h, usableFingerprints(reference.httpFingerprints));
+}
+
+/** Every fingerprint of `fingerprints` (any strength) matching one response: body, headers and its redirect target. */
+export function matchResponse(h: HttpRequest, fingerprints: readonly Fingerprint[]): Fingerprint[] {
   const recorded = h.responseHeaders ?? [];
   // The redirect target is also kept in its own field; match it as the
   // Location header even when the selected headers left it out.
@@ -116,5 +142,5 @@ export function responseFingerprints(h: HttpRequest, reference: VerdictReference
   const prefix = h.bodyPrefix ?? new Uint8Array();
   const body = prefix.length > 0 ? decodeBody(prefix, contentType) : '';
   const complete = h.bodyTruncated !== true && prefix.length >= (h.bodyLength ?? 0);
-  return matchHttpFingerprints(usableFingerprints(reference.httpFingerprints), { body, bodyComplete: complete, headers });
+  return matchHttpFingerprints(fingerprints, { body, bodyComplete: complete, headers });
 }

@@ -1,5 +1,6 @@
 import type { steppe } from '@steppe/proto';
 import type { ControlView } from './control-view.js';
+import { challengeOf } from './challenges.js';
 import { matchDnsFingerprints } from './fingerprints.js';
 import { certificateSha256, findInterceptionRoot } from './interception-roots.js';
 import { type Context, type Decision, hex, httpName, responseFingerprints, tlsName } from './rule-context.js';
@@ -75,6 +76,13 @@ function sameBodyAsControl(h: HttpRequest, control: ControlView): boolean {
 export function blockpageRule(ctx: Context): Decision | undefined {
   for (const h of ctx.chain) {
     const strong = responseFingerprints(h.value, ctx.reference).filter((f) => f.strength === 'strong');
+    // A CDN's challenge page is not a blockpage, even where a blockpage list
+    // names it (OONI's files Cloudflare's "Please Wait..." as a product's).
+    const challenge = strong.length > 0 ? challengeOf(h.value, ctx.reference) : undefined;
+    if (challenge !== undefined) {
+      ctx.notes.push(`${httpName(h)} matches blockpage fingerprint ${strong[0]?.name ?? ''}, but it is a CDN challenge page (challenge fingerprint ${challenge.name}): not a blockpage`);
+      continue;
+    }
     // Guards against a site whose own page carries a fingerprinted text (a
     // CDN's name, an article quoting a blockpage): the control got the same
     // body, or the final response matches the control's.

@@ -15,11 +15,14 @@ import {
   failed,
   httpName,
   inconsistentDns,
+  normalizeUrl,
   tcpName,
   tlsName,
   tlsValid,
   undetermined,
 } from './rule-context.js';
+import { challengeRule } from './challenges.js';
+import { redirectHopRule } from './redirect-hop.js';
 import { blockpageRule, bogonRule, dnsFingerprintRule, injectionRule, interceptionRootRule } from './self-evident-rules.js';
 
 /**
@@ -30,7 +33,7 @@ import { blockpageRule, bogonRule, dnsFingerprintRule, injectionRule, intercepti
  */
 
 /** Version of the rules; bump it whenever a verdict for the same input could change. */
-export const ENGINE_VERSION = '1.0.0';
+export const ENGINE_VERSION = '1.1.0';
 
 type TcpConnect = steppe.v1.TcpConnect.$Properties;
 type TlsHandshake = steppe.v1.TlsHandshake.$Properties;
@@ -118,17 +121,22 @@ function targetOf(input: string, domain: string): Target {
   }
 }
 
-/** The redirect chain starting at the measured URL, as the probe followed it (at most 11 requests). */
+/**
+ * The redirect chain starting at the measured URL, as the probe followed it
+ * (at most 11 requests): each hop is the request for the previous one's
+ * `location`, URLs compared in one spelling (normalizeUrl).
+ */
 function httpChain(requests: readonly Indexed<HttpRequest>[], input: string): Indexed<HttpRequest>[] {
   if (requests.length === 0) return [];
-  const start = requests.find((r) => r.value.url === input) ?? requests[0];
+  const start = requests.find((r) => normalizeUrl(r.value.url ?? '') === normalizeUrl(input)) ?? requests[0];
   if (start === undefined) return [];
   const chain = [start];
   let current = start;
   while (chain.length <= 10) {
     const location = current.value.location ?? '';
     if (location === '' || failed(current.value)) break;
-    const next = requests.find((r) => r.value.url === location && !chain.includes(r));
+    const target = normalizeUrl(location);
+    const next = requests.find((r) => normalizeUrl(r.value.url ?? '') === target && !chain.includes(r));
     if (next === undefined) break;
     chain.push(next);
     current = next;
@@ -168,6 +176,25 @@ function firstFailingStep(
   return undefined;
 }
 
+/**
+ * The control's resolver says the name does not exist, the probe's answered
+ * anyway: ISPs that "hijack" NXDOMAIN answer with their own search or
+ * advertising page. The site is down for everyone; what the probe reached
+ * is the ISP's page, not the site, and not censorship of it.
+ */
+function nxdomainHijacking(ctx: Context): Decision | undefined {
+  const { control, dns } = ctx;
+  if (control.siteDown?.step !== 'dns' || control.dnsFailure !== 'dns_nxdomain_error' || dns.addresses.length === 0) return undefined;
+  const where = ctx.final === undefined ? '' : `; ${httpName(ctx.final)} got status ${ctx.final.value.statusCode ?? 0} from it`;
+  return {
+    verdict: 'down',
+    evidence: [
+      `control.dns: the name does not exist (${control.dnsFailure})`,
+      `the probe's resolver answered ${dns.addresses.join(', ')} anyway${where}: the ISP answers names that do not exist (NXDOMAIN hijacking), the site is down for everyone`,
+    ],
+  };
+}
+
 /** The rules in order of precedence (docs/verdicts.md). */
 function decide(ctx: Context): Decision {
   const selfEvident = injectionRule(ctx) ?? dnsFingerprintRule(ctx) ?? bogonRule(ctx) ?? interceptionRootRule(ctx) ?? blockpageRule(ctx);
@@ -180,7 +207,10 @@ function decide(ctx: Context): Decision {
   if (!control.available) {
     const why = `no control (${control.unavailableReason}): blocking cannot be told from an outage, only self-evident evidence counts`;
     if (firstFailure !== undefined) return undetermined(`${firstFailure.evidence}; ${why}`);
-    if (final !== undefined) return { verdict: 'accessible', evidence: [`${httpName(final)} got status ${final.value.statusCode ?? 0}`, `${why}; the page was not compared`] };
+    if (final !== undefined) {
+      return challengeRule(ctx, `${why}; the page was not compared`) ??
+        { verdict: 'accessible', evidence: [`${httpName(final)} got status ${final.value.statusCode ?? 0}`, `${why}; the page was not compared`] };
+    }
     return ctx.dns.addresses.length > 0 || ctx.tcp.length > 0
       ? { verdict: 'accessible', evidence: [`no step failed; ${why}`] }
       : undetermined('no observations');
@@ -189,9 +219,12 @@ function decide(ctx: Context): Decision {
     if (firstFailure !== undefined) {
       return { verdict: 'down', evidence: [firstFailure.evidence, `${control.siteDown.evidence}: the site fails for the control too`] };
     }
-    return { verdict: 'accessible', evidence: [`the probe completed every step; ${control.siteDown.evidence}, so nothing was compared`] };
+    const hijacked = nxdomainHijacking(ctx);
+    if (hijacked !== undefined) return hijacked;
+    const why = `${control.siteDown.evidence}, so nothing was compared`;
+    return challengeRule(ctx, why) ?? { verdict: 'accessible', evidence: [`the probe completed every step; ${why}`] };
   }
-  const differential = dnsRule(ctx) ?? tcpRule(ctx) ?? tlsRule(ctx) ?? httpRule(ctx);
+  const differential = dnsRule(ctx) ?? tcpRule(ctx) ?? tlsRule(ctx) ?? redirectHopRule(ctx) ?? challengeRule(ctx) ?? httpRule(ctx);
   if (differential !== undefined) return differential;
 
   const fetched = final !== undefined && !failed(final.value);
@@ -264,6 +297,7 @@ export function verdictFor(input: VerdictInput): AnalysisResult {
     ratioThreshold: options.throttlingRatio ?? THROTTLING_RATIO,
     minDurationMs: options.throttlingMinDurationMs ?? THROTTLING_MIN_DURATION_MS,
     firstFailure: firstFailingStep(dns, countedBogons, tcp, tls, final),
+    labAddresses: options.labAddresses ?? [],
     notes: [],
   };
   const decision = decide(ctx);
@@ -281,8 +315,8 @@ export function verdictFor(input: VerdictInput): AnalysisResult {
     confirmed: BLOCKING.has(verdict) && decision.confirmed === true,
     // An accessible site had no failing step that mattered (e.g. a local
     // trust-store error on a certificate the control also got).
-    failure: verdict === 'accessible' ? '' : ctx.firstFailure?.failure ?? '',
-    failedStep: verdict === 'accessible' ? '' : ctx.firstFailure?.step ?? '',
+    failure: verdict === 'accessible' ? '' : decision.failedAt?.failure ?? ctx.firstFailure?.failure ?? '',
+    failedStep: verdict === 'accessible' ? '' : decision.failedAt?.step ?? ctx.firstFailure?.step ?? '',
     fingerprintId: decision.fingerprintId ?? '',
     interceptionIssuerCn: decision.issuerCn ?? '',
     evidence,

@@ -20,6 +20,21 @@ import { makeInterceptionPki, type InterceptionPki } from './helpers/pki.js';
 
 // Tests over the real reference data copied into shared/data/.
 
+describe('bundled challenge fingerprints', () => {
+  it('loads every row of challenges/challenge_fingerprints.csv, each with its source', () => {
+    const text = readFileSync(referenceDataUrl('challenges/challenge_fingerprints.csv'), 'utf8');
+    const set = loadFingerprints(text, '');
+    expect(set.skipped).toEqual([]);
+    expect(set.http).toHaveLength(parseCsv(text).records.length - 1);
+    expect(defaultVerdictReference().challengeFingerprints).toEqual(set.http);
+    for (const fp of set.http) {
+      expect(fp.name).toMatch(/^challenge\./);
+      expect(['strong', 'false_positive']).toContain(fp.strength);
+      expect(fp.source, fp.name).not.toBe('');
+    }
+  });
+});
+
 describe('bundled fingerprints', () => {
   const reference = defaultVerdictReference();
 

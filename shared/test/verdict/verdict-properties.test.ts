@@ -11,10 +11,10 @@ const ip = fc.constantFrom('31.13.72.36', '10.0.0.1', '127.0.0.1', '2a03:2880::1
 const bytes = fc.uint8Array({ maxLength: 64 });
 
 const observations = fc.record({
-  dnsQueries: fc.array(fc.record({ addresses: fc.array(ip, { maxLength: 3 }), failure, rcode: fc.constantFrom(0, 2, 3, 5), attempt: fc.constantFrom(0, 1) }).map((p) => dnsQuery(p)), { maxLength: 3 }),
+  dnsQueries: fc.array(fc.record({ addresses: fc.array(ip, { maxLength: 3 }), failure, rcode: fc.constantFrom(0, 2, 3, 5), attempt: fc.constantFrom(0, 1), thirdParty: fc.boolean() }).map((p) => dnsQuery(p)), { maxLength: 3 }),
   tcpConnects: fc.array(fc.tuple(ip, failure, fc.constantFrom(0, 1)).map(([i, f, a]) => tcp(i, f, a)), { maxLength: 4 }),
   tlsHandshakes: fc.array(fc.record({ ip, failure, verificationError: failure, controlSni: fc.boolean(), chain: fc.array(bytes, { maxLength: 2 }), attempt: fc.constantFrom(0, 1) }).map((p) => tls(p)), { maxLength: 4 }),
-  httpRequests: fc.array(fc.record({ status: fc.constantFrom(200, 302, 403, 0), body: fc.string({ maxLength: 200 }), failure, location: fc.constantFrom('', URL_HTTPS, 'http://x/'), attempt: fc.constantFrom(0, 1), throughput: fc.array(fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.nat()), { maxLength: 4 }) }).map((p) => http(p)), { maxLength: 3 }),
+  httpRequests: fc.array(fc.record({ url: fc.constantFrom(URL_HTTPS, 'http://x/', 'https://www.facebook.com'), status: fc.constantFrom(200, 302, 403, 0), body: fc.string({ maxLength: 200 }), failure, location: fc.constantFrom('', URL_HTTPS, 'http://x/', 'not a url'), attempt: fc.constantFrom(0, 1), throughput: fc.array(fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.nat()), { maxLength: 4 }) }).map((p) => http(p)), { maxLength: 3 }),
   networkEvents: fc.array(fc.record({ kind: fc.constantFrom('dns_duplicate_response', 'blocked_by_policy'), detail: fc.string({ maxLength: 20 }), tMs: fc.double({ noNaN: true }) }), { maxLength: 2 }),
 });
 

@@ -36,6 +36,8 @@ export interface MeasureOptions {
   readonly allowNet?: string;
   /** Pass the lab's state root as a known interception root (default true, as `--interception-roots`). */
   readonly knownStateRoot?: boolean;
+  /** Also ask the lab's public resolver, as `--third-party-resolver` (default false). */
+  readonly thirdPartyResolver?: boolean;
 }
 
 /** A running rig. */
@@ -127,6 +129,7 @@ export async function startProbeLab(options: LabOptions = {}): Promise<ProbeLab>
       await measureTargets([{ url }], {
         probeId: 'p0000000000000000000000000000e2e0',
         resolver: lab.resolver,
+        ...(measureOptions.thirdPartyResolver === true ? { thirdPartyResolvers: [lab.publicResolver] } : {}),
         controlUrl: control.url,
         allowNet: parseCidrList(measureOptions.allowNet ?? LOOPBACK),
         localAddress: measureOptions.source ?? nextSource(measureOptions.network ?? 'kazakhtelecom'),

@@ -5,7 +5,7 @@ export type LabAction =
   | 'answer' | 'wrong-answer' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'inject' | 'formerr'
   | 'pass' | 'reset' | 'blackhole' | 'down' | 'flaky-reset' | 'shutdown'
   | 'intercept' | 'sni-reset' | 'sni-timeout'
-  | 'serve' | 'blockpage' | 'redirect' | 'http-reset' | 'throttle' | 'not-found';
+  | 'serve' | 'blockpage' | 'redirect' | 'http-reset' | 'throttle' | 'not-found' | 'challenge';
 
 interface EventBase {
   /** Clock time (ms since the epoch) when the lab saw it. */

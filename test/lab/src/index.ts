@@ -8,7 +8,7 @@ export {
   LAB_NETWORKS, CONTROL_SOURCE, IN_COUNTRY_SOURCE, NetworkTable, type LabNetwork, type LabNetworkSpec,
 } from './networks.js';
 export {
-  LAB_SITES, BLOCKPAGE_DOMAIN, DOH_DOMAIN, NEWS_DOMAIN, normalizeDomain, type LabSite, type LabSiteSpec, type SiteRole,
+  LAB_SITES, BLOCKPAGE_DOMAIN, CDN_CHALLENGE_DOMAIN, DOH_DOMAIN, NEWS_DOMAIN, normalizeDomain, type LabSite, type LabSiteSpec, type SiteRole,
 } from './sites.js';
 export {
   BEHAVIOUR_KINDS, BEHAVIOUR_STAGES, DEFAULT_INJECT_DELAY_MS, DEFAULT_THROTTLE_BPS, checkBehaviour,

@@ -31,6 +31,8 @@ export interface LabOptions {
   readonly firstSiteAddress?: string;
   /** Address of the resolver (default 127.53.0.1). */
   readonly resolverAddress?: string;
+  /** Address of the public resolver (default: the host after the resolver's, 127.53.0.2). */
+  readonly publicResolverAddress?: string;
   /**
    * The reserved address tests inject as a "bogon" answer (default
    * 198.19.255.254 on loopback, 127.0.0.1 when the sites are in 198.18.0.0/15).
@@ -68,8 +70,14 @@ export interface LabDescription {
   readonly stateRootPem: string;
   /** Path of `stateRootPem`. */
   readonly stateRootFile: string;
-  /** The resolver (UDP and TCP), censoring by source address. */
+  /** The resolver (UDP and TCP), censoring by source address: the ISP's, the probe's system resolver. */
   readonly resolver: LabEndpoint;
+  /**
+   * A public resolver outside the censor's networks, like 8.8.8.8 (UDP and
+   * TCP): the censor's resolver rules do not apply to it, only on-path ones
+   * (`dns-inject`, `shutdown`). The probe's `--third-party-resolver`.
+   */
+  readonly publicResolver: LabEndpoint;
   /** The honest DNS-over-HTTPS endpoint (https URL, lab root CA). */
   readonly dohUrl: string;
   /** Ports shared by every site address. */
@@ -182,6 +190,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const sites = planSites(options);
   const resolverHost = assertLabAddress(options.resolverAddress ?? DEFAULT_RESOLVER, 'resolverAddress');
   if (sites.some((s) => s.address === resolverHost)) throw new InvalidArgumentError('resolverAddress: collides with a site address');
+  const publicResolverHost = assertLabAddress(options.publicResolverAddress ?? nthHostAfter(resolverHost, 1), 'publicResolverAddress');
+  if (publicResolverHost === resolverHost || sites.some((s) => s.address === publicResolverHost)) {
+    throw new InvalidArgumentError('publicResolverAddress: collides with the resolver or a site address');
+  }
   const onLoopback = cidrContains(LAB_RANGES.loopback, sites[0]?.address ?? DEFAULT_FIRST_SITE);
   const bogonAddress = assertLabAddress(options.bogonAddress ?? (onLoopback ? LOOPBACK_BOGON : NAMESPACE_BOGON), 'bogonAddress');
   const pageBytes = positiveInteger(options.pageBytes, DEFAULT_PAGE_BYTES, 'pageBytes', 64 * 1024 * 1024);
@@ -208,12 +220,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const pacers = new Set<() => void>();
   const servers: TcpServer[] = [];
   let resolver: LabResolver | undefined;
+  let publicResolver: LabResolver | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'steppe-lab-'));
 
   const shutdown = async (): Promise<void> => {
     for (const stop of [...pacers]) stop();
     // server.close() waits for open connections: stop listening, then drop them.
-    const closed = Promise.all([...servers.map(closeServer), resolver?.close()]);
+    const closed = Promise.all([...servers.map(closeServer), resolver?.close(), publicResolver?.close()]);
     for (const socket of sockets) socket.destroy();
     await closed;
     await rm(dir, { recursive: true, force: true });
@@ -272,6 +285,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const https = await listenOnCommonPort(addresses, wantedPorts.https, makeFront('https'));
     servers.push(...https.servers);
     resolver = await LabResolver.start({ zone, censor, networks, log, blockpageAddress: blockpage.address }, resolverHost, wantedPorts.dns);
+    publicResolver = await LabResolver.start({ zone, censor, networks, log, blockpageAddress: blockpage.address, public: true }, publicResolverHost, wantedPorts.dns);
 
     const rootCaFile = join(dir, 'lab-root-ca.pem');
     const stateRootFile = join(dir, 'state-root.pem');
@@ -286,7 +300,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       writeFile(dnsFile, dnsCsv),
     ]);
 
-    const resolverEndpoint: LabEndpoint = { host: resolver.host, port: resolver.port, address: `${resolver.host}:${resolver.port}` };
+    const endpoint = (r: LabResolver): LabEndpoint => ({ host: r.host, port: r.port, address: `${r.host}:${r.port}` });
     const ports = { http: http.port, https: https.port };
     let closing: Promise<void> | undefined;
     const site = (domain: string): LabSite => {
@@ -300,7 +314,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       rootCaFile,
       stateRootPem: stateRoot.certPem,
       stateRootFile,
-      resolver: resolverEndpoint,
+      resolver: endpoint(resolver),
+      publicResolver: endpoint(publicResolver),
       dohUrl: sitesByDomain.has(DOH_DOMAIN) ? `https://${DOH_DOMAIN}:${ports.https}${DOH_PATH}` : '',
       ports,
       networks: networks.all,

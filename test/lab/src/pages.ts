@@ -106,6 +106,22 @@ export function blockPage(blockedHost: string | undefined): string {
   return document('Доступ ограничен', body, 'ru');
 }
 
+/**
+ * A CDN's challenge page, after the shape of Cloudflare's JavaScript
+ * challenge (title "Just a moment...", the `window._cf_chl_opt` options of
+ * its script): what the lab's CDN-fronted site sends in-country visitors.
+ */
+export function challengePage(host: string, rayId: string): string {
+  const body = [
+    '<noscript><h1>Please turn JavaScript on and reload the page.</h1></noscript>',
+    `<h1>Checking your browser before accessing ${escapeHtml(host)}.</h1>`,
+    '<p>This process is automatic. Your browser will redirect to your requested content shortly.</p>',
+    `<script>window._cf_chl_opt = { cvId: "3", cType: "managed", cRay: "${rayId}" };</script>`,
+    `<p class="ray_id">Ray ID: <code>${rayId}</code></p>`,
+  ].join('\n');
+  return document('Just a moment...', body, 'en');
+}
+
 /** Deterministic bytes of a large static resource (for throughput measurements). */
 export function largeResource(bytes: number): Buffer {
   const out = Buffer.alloc(bytes);

@@ -14,7 +14,16 @@ export interface ResolverContext {
   readonly networks: NetworkTable;
   readonly log: LabLog;
   readonly blockpageAddress: string;
+  /**
+   * A public resolver outside the censor's networks (like 8.8.8.8): the
+   * censor's resolver rules do not reach it, only what acts on the path
+   * (`dns-inject`, `shutdown`).
+   */
+  readonly public?: boolean;
 }
+
+// What a censor does on the path, to queries for any resolver.
+const ON_PATH: ReadonlySet<string> = new Set(['dns-inject', 'shutdown']);
 
 /** Largest DNS message over TCP (2-byte length prefix, RFC 1035 §4.2.2). */
 const MAX_TCP_MESSAGE = 65_535;
@@ -22,7 +31,8 @@ const MAX_TCP_MESSAGE = 65_535;
 /**
  * The lab's resolver, over UDP and TCP on the same address and port. It is
  * authoritative for the lab's hosts only (never forwards anywhere) and
- * applies the censor's DNS rules by the source address of each query.
+ * applies the censor's DNS rules by the source address of each query (a
+ * public resolver only those that act on the path).
  */
 export class LabResolver {
   readonly #context: ResolverContext;
@@ -88,7 +98,8 @@ export class LabResolver {
     const { censor, networks, zone, log, blockpageAddress } = this.#context;
     const network = networks.lookup(source);
     const name = peekName(message);
-    const rule = censor.match('dns', name, network);
+    const matched = censor.match('dns', name, network);
+    const rule = this.#context.public === true && matched !== undefined && !ON_PATH.has(matched.behaviour.kind) ? undefined : matched;
     const plan = planDnsReply(message, { zone, rule, blockpageAddress, transport });
     log.record({ kind: 'dns-query', transport, source, network: network?.id, name: plan.name, type: plan.type, action: plan.action });
     return plan;

@@ -17,6 +17,13 @@ export interface LabSiteSpec {
   readonly altNames?: readonly string[];
   /** `site` (default): a normal web site; `blockpage`: the censor's warning host; `doh`: the DNS-over-HTTPS resolver. */
   readonly role?: SiteRole;
+  /**
+   * The site sits behind a CDN that answers visitors from in-country networks
+   * with its challenge page (Cloudflare's "Just a moment...", status 403,
+   * `cf-mitigated: challenge`) and everyone else, the control included, with
+   * the page: the site's own doing, not censorship.
+   */
+  readonly cdnChallenge?: boolean;
 }
 
 /** A lab host with the address the lab gave it. */
@@ -35,10 +42,14 @@ export const DOH_DOMAIN = 'dns.steppe.test';
 /** The independent news outlet of the default catalog. */
 export const NEWS_DOMAIN = 'vlast.kz';
 
+/** The catalog's shop behind a CDN that challenges in-country visitors (RFC 6761 `.test` name). */
+export const CDN_CHALLENGE_DOMAIN = 'shop.steppe.test';
+
 /**
  * The default catalog: the platforms blocked on 6 December 2020, an
- * independent Kazakh news outlet, the censor's blockpage host and the lab's
- * DoH resolver. Each domain gets its own address.
+ * independent Kazakh news outlet, the censor's blockpage host, the lab's
+ * DoH resolver and a shop whose CDN challenges in-country visitors. Each
+ * domain gets its own address.
  */
 export const LAB_SITES: readonly LabSiteSpec[] = [
   {
@@ -103,6 +114,13 @@ export const LAB_SITES: readonly LabSiteSpec[] = [
     tagline: 'An honest DNS-over-HTTPS resolver (RFC 8484) at /dns-query.',
     organization: 'Steppe Censorship Lab',
     role: 'doh',
+  },
+  {
+    domain: CDN_CHALLENGE_DOMAIN,
+    title: 'Steppe Bazaar — carpets, felt and silver from Almaty',
+    tagline: 'Hand-made carpets, felt and silver, shipped across Kazakhstan.',
+    organization: 'Steppe Bazaar LLP',
+    cdnChallenge: true,
   },
 ];
 

@@ -6,7 +6,7 @@ import type { Censor } from './censor.js';
 import { planDnsReply } from './dns-answer.js';
 import type { LabAction, LabLog } from './event-log.js';
 import type { NetworkTable } from './networks.js';
-import { blockPage, homePage, largeResource, notFoundPage } from './pages.js';
+import { blockPage, challengePage, homePage, largeResource, notFoundPage } from './pages.js';
 import { pacedEnd } from './pacer.js';
 import { BLOCKPAGE_DOMAIN, type LabSite } from './sites.js';
 
@@ -55,7 +55,7 @@ function html(status: number, text: string, server: string): Response {
  * Serves every lab host over HTTP and HTTPS, applying the censor's HTTP
  * rules (matched on the Host header and the client's source network):
  * blockpage, redirect to the blockpage host, reset after the request,
- * throttling. Content is chosen by Host (virtual hosting) except on the
+ * throttling; a CDN-fronted site challenges in-country visitors. Content is chosen by Host (virtual hosting) except on the
  * blockpage host, which answers every name with the blockpage (the target of
  * forged DNS answers).
  */
@@ -119,6 +119,11 @@ export class WebHandler {
         break;
     }
     const site = addressSite?.role === 'blockpage' ? addressSite : sitesByDomain.get(host) ?? addressSite;
+    if (site?.cdnChallenge === true && network?.role === 'in-country') {
+      record('challenge');
+      this.#send(req, res, challengeResponse(host));
+      return;
+    }
     if (site?.role === 'doh' && path.split('?')[0] === DOH_PATH) {
       record('serve');
       this.#doh(req, res);
@@ -221,6 +226,24 @@ export class WebHandler {
       if (!res.headersSent) answer(Buffer.concat(chunks));
     });
   }
+}
+
+// Fixed, so every challenge is byte-identical (as the lab's pages are).
+const RAY_ID = '8f1c2a3b4d5e6f70';
+
+/** The CDN's challenge: status 403 and the headers Cloudflare sends with one (cf-mitigated, cf-ray). */
+function challengeResponse(host: string): Response {
+  return {
+    status: 403,
+    headers: {
+      'content-type': 'text/html; charset=UTF-8',
+      server: 'cloudflare',
+      'cf-ray': `${RAY_ID}-ALA`,
+      'cf-mitigated': 'challenge',
+      'cache-control': 'private, max-age=0, no-store, no-cache, must-revalidate',
+    },
+    body: Buffer.from(challengePage(host, RAY_ID)),
+  };
 }
 
 function serverHeader(site: LabSite): string {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type CliIO, type Command, EXIT, UsageError, check, checkOption, defaultVerdictReference, parseCommandLine, systemClock } from '@steppe/shared';
+import { type CliIO, type Command, EXIT, type Json, UsageError, check, checkOption, defaultVerdictReference, parseCommandLine, systemClock } from '@steppe/shared';
+import { type OoniDisagreement, disagreementJson } from '../../ooni/disagreements.js';
 import { type OoniImportSummary, importOoniFile } from '../../ooni/importer.js';
 import { openStore } from '../../store/open-store.js';
 import { dbOption } from '../options.js';
@@ -23,6 +25,10 @@ Options:
                      default $STEPPE_DB)
   --batch-size N     measurements per transaction (default 500)
   --drop-original    do not keep each OONI record beside its conversion
+  --disagreements FILE
+                     write every measurement where OONI's verdict and
+                     Steppe's differ to FILE (JSON Lines: both verdicts,
+                     Steppe's evidence, the known difference if one)
   --json             print the summary as JSON
 
 Exit status: 0 imported (skipped lines are reported, not fatal); 1 a file
@@ -33,6 +39,7 @@ const OPTIONS = {
   db: { type: 'string' },
   'batch-size': { type: 'string' },
   'drop-original': { type: 'boolean' },
+  disagreements: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -63,8 +70,32 @@ export function formatSummary(file: string, s: OoniImportSummary): string {
       const cells = columns.map((c, i) => pad(String(s.agreement[r]?.[c] ?? 0), widths[i] ?? 5));
       out.push(`  ${pad(r, first)}  ${cells.join('  ')}`);
     }
+    const known = Object.entries(s.knownDifferences).sort(([a], [b]) => a.localeCompare(b));
+    const of = known.length > 0 ? ` (known differences: ${known.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
+    out.push(`disagreements with OONI (in OONI's terms): ${s.disagreements}${of}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The disagreements file, JSON Lines, written as the import goes. */
+interface DisagreementsFile {
+  write(line: Json): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openDisagreements(path: string): Promise<DisagreementsFile> {
+  let handle: FileHandle;
+  try {
+    handle = await open(resolve(path), 'w');
+  } catch (cause) {
+    throw new UsageError(`option --disagreements: cannot write ${path} (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  return {
+    write: async (line) => {
+      await handle.write(`${JSON.stringify(line)}\n`);
+    },
+    close: () => handle.close(),
+  };
 }
 
 async function run(args: string[], io: CliIO): Promise<number> {
@@ -76,6 +107,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const files = positionals.map((p) => resolve(p));
   for (const f of files) if (!existsSync(f)) throw new UsageError(`no file at ${f}`);
   const reference = defaultVerdictReference();
+  const disagreements = values.disagreements === undefined ? undefined : await openDisagreements(values.disagreements);
   const store = await openStore(db);
   let failed = false;
   const summaries: Record<string, OoniImportSummary> = {};
@@ -88,6 +120,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
         batchSize,
         keepOriginal: values['drop-original'] !== true,
         signal: io.signal,
+        ...(disagreements === undefined ? {} : { onDisagreement: (d: OoniDisagreement) => disagreements.write(disagreementJson(d, file)) }),
       });
       summaries[file] = summary;
       if (summary.imported + summary.duplicates === 0) failed = true;
@@ -96,6 +129,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     }
   } finally {
     await store.close();
+    await disagreements?.close();
   }
   if (values.json === true) io.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
   return failed ? EXIT.FAILED : EXIT.OK;

@@ -36,7 +36,12 @@ Targets:
 
 Network:
   --resolver IP:PORT       DNS resolver asked over UDP (default: the first
-                           nameserver of /etc/resolv.conf)
+                           nameserver of /etc/resolv.conf): the system
+                           resolver, whose answers the verdict judges
+  --third-party-resolver IP:PORT[,IP:PORT...]
+                           also ask these resolvers (over UDP), recorded as
+                           third-party: whether they circumvent DNS blocking
+                           (their addresses are used when --resolver has none)
   --control BASE_URL       collector base URL of the control vantage
                            (POST BASE_URL/api/v1/control); none by default,
                            and then no verdict can tell blocking from an outage
@@ -71,6 +76,7 @@ or measurements left unacknowledged in the outbox; 2 bad arguments.
 const OPTIONS = {
   targets: { type: 'string' },
   resolver: { type: 'string' },
+  'third-party-resolver': { type: 'string' },
   control: { type: 'string' },
   'allow-net': { type: 'string' },
   concurrency: { type: 'string' },
@@ -147,6 +153,9 @@ function parseArguments(args: string[], io: CliIO): ParsedMeasureArgs {
   if (targets.length === 0) throw new UsageError('give at least one URL or --targets FILE.csv');
 
   const resolver = values.resolver !== undefined ? checkOption('--resolver', values.resolver, check.ipPort()) : systemResolverOrUsage();
+  const thirdPartyResolvers = values['third-party-resolver'] !== undefined
+    ? values['third-party-resolver'].split(',').map((r, i) => checkOption(`--third-party-resolver[${i}]`, r.trim(), check.ipPort()))
+    : [];
   const controlUrl = values.control !== undefined ? checkOption('--control', values.control, check.url({ protocols: ['http:', 'https:'] })) : undefined;
   const allowNet = values['allow-net'] !== undefined ? checkOption('--allow-net', values['allow-net'], check.cidrList()) : [...publicUnicastNetworks()];
   const concurrency = checkOption('--concurrency', values.concurrency ?? String(ENGINE_DEFAULTS.concurrency), check.integer({ min: 1, max: 64 }));
@@ -177,6 +186,7 @@ function parseArguments(args: string[], io: CliIO): ParsedMeasureArgs {
     maxBodyBytes: ENGINE_DEFAULTS.maxBodyBytes,
     concurrency,
     ...(controlUrl !== undefined ? { controlUrl } : {}),
+    ...(thirdPartyResolvers.length > 0 ? { thirdPartyResolvers } : {}),
     ...(localAddress !== undefined ? { localAddress } : {}),
     ...(extraCaPem !== undefined ? { extraCaPem } : {}),
     ...(interceptionRootsPem !== undefined ? { interceptionRootsPem } : {}),

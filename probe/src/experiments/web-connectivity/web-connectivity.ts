@@ -3,6 +3,7 @@ import {
   EgressGuard,
   type Measurement,
   ObservedFailure,
+  type ResolverAddress,
   Trace,
   type VerdictReference,
   deadline,
@@ -49,7 +50,8 @@ export interface WebConnectivityContext {
 
 /**
  * The web_connectivity experiment (OONI-like, ooni/spec ts-017): for one URL,
- * resolve A and AAAA with the configured resolver, connect to every address,
+ * resolve A and AAAA with the configured (system) resolver, and with any
+ * third-party resolvers alongside; connect to every address,
  * for https run a TLS handshake with the domain's SNI and one with a control
  * SNI to each address, then GET the URL following redirects; meanwhile ask
  * the control vantage to measure the same URL. A failed step is retried once.
@@ -82,11 +84,17 @@ export async function measureWebConnectivity(target: Target, ctx: WebConnectivit
       addresses = [domain];
       firstAddress = domain;
     } else {
-      const lookup = (queryType: 'A' | 'AAAA') =>
+      const lookup = (queryType: 'A' | 'AAAA', resolver: ResolverAddress, thirdPartyResolver: boolean) =>
         retry((attempt) =>
-          dnsLookup({ hostname: domain, queryType, resolver: options.resolver, transport: 'udp', localAddress: local, timeoutMs: steps.dnsMs, signal, guard, trace, attempt }),
+          dnsLookup({ hostname: domain, queryType, resolver, transport: 'udp', localAddress: local, timeoutMs: steps.dnsMs, signal, guard, trace, attempt, thirdPartyResolver }),
         );
-      const [a, aaaa] = await Promise.all([lookup('A'), lookup('AAAA')]);
+      const both = (resolver: ResolverAddress, thirdParty: boolean) => Promise.all([lookup('A', resolver, thirdParty), lookup('AAAA', resolver, thirdParty)]);
+      // The system resolver and the third-party ones are asked at once.
+      const [system, ...others] = await Promise.all([both(options.resolver, false), ...(options.thirdPartyResolvers ?? []).map((r) => both(r, true))]);
+      const answered = [system, ...others].find(([a, aaaa]) => dnsAddresses(a).length + dnsAddresses(aaaa).length > 0) ?? system;
+      // The system resolver's addresses, or a third party's when it has none (ts-017 E003): then the
+      // page fetched through them shows whether circumvention works.
+      const [a, aaaa] = answered;
       firstAddress = dnsAddresses(a)[0] ?? dnsAddresses(aaaa)[0];
       addresses = unique([...dnsAddresses(a, { allResponses: true }), ...dnsAddresses(aaaa, { allResponses: true })]).slice(0, MAX_ADDRESSES);
     }

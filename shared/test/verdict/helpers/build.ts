@@ -44,12 +44,16 @@ export function dnsQuery(p: {
   queryType?: string;
   hostname?: string;
   attempt?: number;
+  /** A third-party resolver's query (`third_party_resolver`), at `resolver`. */
+  thirdParty?: boolean;
+  resolver?: string;
+  transport?: steppe.v1.DnsTransport;
 } = {}): DnsQuery {
   const failure = p.failure ?? '';
   const responses = [...(p.responses ?? (failure === 'generic_timeout_error' ? [] : [response(p.addresses ?? [SITE_IP], p.rcode ?? 0)]))];
   return {
-    resolver: '127.0.0.53:53',
-    transport: wire.DnsTransport.DNS_TRANSPORT_UDP,
+    resolver: p.resolver ?? (p.thirdParty === true ? '9.9.9.9:53' : '127.0.0.53:53'),
+    transport: p.transport ?? wire.DnsTransport.DNS_TRANSPORT_UDP,
     queryType: p.queryType ?? 'A',
     hostname: p.hostname ?? DOMAIN,
     responses,
@@ -57,6 +61,7 @@ export function dnsQuery(p: {
     t0Ms: 0,
     t1Ms: 12,
     attempt: p.attempt ?? 0,
+    thirdPartyResolver: p.thirdParty ?? false,
   };
 }
 

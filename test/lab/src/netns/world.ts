@@ -20,7 +20,7 @@ function say(line: WorldReady | WorldAnswer): void {
 function describeLab(lab: Lab): WorldDescriptor {
   return {
     dir: lab.dir, rootCaPem: lab.rootCaPem, rootCaFile: lab.rootCaFile, stateRootPem: lab.stateRootPem, stateRootFile: lab.stateRootFile,
-    resolver: lab.resolver, dohUrl: lab.dohUrl, ports: lab.ports, networks: lab.networks, sites: lab.sites,
+    resolver: lab.resolver, publicResolver: lab.publicResolver, dohUrl: lab.dohUrl, ports: lab.ports, networks: lab.networks, sites: lab.sites,
     blockpageAddress: lab.blockpageAddress, bogonAddress: lab.bogonAddress, fingerprints: lab.fingerprints,
   };
 }
